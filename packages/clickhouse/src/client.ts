@@ -1,0 +1,44 @@
+import type { StackConfig } from '@audit/config';
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+
+export type { ClickHouseClient, ClickHouseSettings };
+
+export type ClickHouseRole = 'writer' | 'reader' | 'admin';
+
+type Creds = Pick<
+  StackConfig,
+  | 'CLICKHOUSE_URL'
+  | 'CLICKHOUSE_DATABASE'
+  | 'CLICKHOUSE_WRITER_USER'
+  | 'CLICKHOUSE_WRITER_PASSWORD'
+  | 'CLICKHOUSE_READER_USER'
+  | 'CLICKHOUSE_READER_PASSWORD'
+  | 'CLICKHOUSE_ADMIN_USER'
+  | 'CLICKHOUSE_ADMIN_PASSWORD'
+>;
+
+/**
+ * A client for one of the three users. Services get the writer (sink) or the reader (query API);
+ * the admin is for bootstrap, tests and operators only.
+ */
+export function createClickHouse(
+  cfg: Creds,
+  role: ClickHouseRole,
+  opts: { requestTimeoutMs?: number; settings?: ClickHouseSettings; database?: string } = {},
+): ClickHouseClient {
+  const [username, password] =
+    role === 'writer'
+      ? [cfg.CLICKHOUSE_WRITER_USER, cfg.CLICKHOUSE_WRITER_PASSWORD]
+      : role === 'reader'
+        ? [cfg.CLICKHOUSE_READER_USER, cfg.CLICKHOUSE_READER_PASSWORD]
+        : [cfg.CLICKHOUSE_ADMIN_USER, cfg.CLICKHOUSE_ADMIN_PASSWORD];
+  return createClient({
+    url: cfg.CLICKHOUSE_URL,
+    username,
+    password,
+    database: opts.database ?? 'default',
+    request_timeout: opts.requestTimeoutMs ?? 30_000,
+    clickhouse_settings: opts.settings ?? {},
+    application: `audit-${role}`,
+  });
+}

@@ -1,0 +1,6 @@
+export {
+  type ClickHouseClient,
+  type ClickHouseRole,
+  type ClickHouseSettings,
+  createClickHouse,
+} from './client.ts';

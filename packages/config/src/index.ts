@@ -1,0 +1,2 @@
+export { ConfigError, env, loadConfig } from './load.ts';
+export { type StackConfig, stackSchema } from './stack.ts';

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { env } from './load.ts';
+
+/**
+ * Endpoints and credentials of Kafka and ClickHouse, shared by the local stack tool, the
+ * services and the tests, so that one set of environment variables describes one stack.
+ * The defaults are the local development stack's; production sets every credential.
+ */
+export const stackSchema = z.object({
+  /** Broker list the services connect to. */
+  KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  /** Topic the ingest API writes and the sink reads. */
+  KAFKA_TOPIC: env.str('audit.events'),
+  /** Dead-letter topic for messages the sink cannot store. */
+  KAFKA_DLQ_TOPIC: env.str('audit.events.dlq'),
+  /** Partitions of the events topic when the local stack creates it. */
+  KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 1024),
+  /** ClickHouse HTTP endpoint. */
+  CLICKHOUSE_URL: env.str('http://127.0.0.1:8123'),
+  /** Database holding the audit trail. */
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'must be a plain identifier')
+    .default('audit'),
+  /** User the sink inserts (and migrates) with: no DROP, no ALTER DELETE/UPDATE. */
+  CLICKHOUSE_WRITER_USER: env.str('audit_writer'),
+  CLICKHOUSE_WRITER_PASSWORD: env.str('writer-dev-password'),
+  /** Read-only user of the query API and of analysts. */
+  CLICKHOUSE_READER_USER: env.str('audit_reader'),
+  CLICKHOUSE_READER_PASSWORD: env.str('reader-dev-password'),
+  /** Administrative user: bootstrap and operations only, never used by a service. */
+  CLICKHOUSE_ADMIN_USER: env.str('audit_admin'),
+  CLICKHOUSE_ADMIN_PASSWORD: env.str('admin-dev-password'),
+});
+
+export type StackConfig = z.infer<typeof stackSchema>;

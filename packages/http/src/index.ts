@@ -1,0 +1,5 @@
+export { type BaseAppDeps, type BaseVariables, createBaseApp } from './base-app.ts';
+export { ApiError, type ErrorBody, errorResponse } from './errors.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { createMetrics, type HttpMetrics } from './metrics.ts';
+export { onShutdown, type RunningServer, startServer } from './server.ts';

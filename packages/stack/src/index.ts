@@ -1,0 +1,3 @@
+export { clickhouseAnswers, clickhouseVersion } from './clickhouse.ts';
+export { type LocalStackConfig, loadLocalStackConfig } from './config.ts';
+export { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';

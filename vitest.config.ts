@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects: `unit` (pure logic, no servers) and `integration` (real Kafka and ClickHouse,
+ * started by the global setup unless KAFKA_BROKERS and CLICKHOUSE_URL point at a stack).
+ * Integration files end in `.int.test.ts`.
+ */
+const exclude = ['**/node_modules/**', '**/dist/**', '.local/**'];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: [
+            'packages/*/src/**/*.test.ts',
+            'services/*/src/**/*.test.ts',
+            'packages/*/test/**/*.test.ts',
+            'services/*/test/**/*.test.ts',
+            'test/**/*.test.ts',
+          ],
+          exclude: [...exclude, '**/*.int.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['**/*.int.test.ts'],
+          exclude,
+          globalSetup: ['packages/stack/src/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // Two cores: integration files share one broker and one ClickHouse server.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
