@@ -1,5 +1,6 @@
 import { clickhouseVersion } from './clickhouse.ts';
 import { loadLocalStackConfig } from './config.ts';
+import { kafkaMetadataVersion } from './kafka.ts';
 import { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';
 
 const usage = 'usage: stack <up|down|status|reset> [--reset]';
@@ -28,11 +29,13 @@ async function main(argv: string[]) {
       const s = await stackStatus(cfg);
       const kafkaUp = s.kafka.pid !== undefined && s.kafka.listening;
       const chUp = s.clickhouse.pid !== undefined && s.clickhouse.healthy;
+      const kafkaVersion = kafkaUp ? `metadata.version ${kafkaMetadataVersion(cfg) ?? '?'}` : '';
+      const chVersion = chUp ? `version ${await clickhouseVersion(cfg)}` : '';
       console.log(
-        `kafka      ${kafkaUp ? 'up' : 'down'}  pid=${s.kafka.pid ?? '-'}  ${cfg.KAFKA_BROKERS.join(',')}`,
+        `kafka      ${kafkaUp ? 'up' : 'down'}  pid=${s.kafka.pid ?? '-'}  ${cfg.KAFKA_BROKERS}  ${kafkaVersion}`,
       );
       console.log(
-        `clickhouse ${chUp ? 'up' : 'down'}  pid=${s.clickhouse.pid ?? '-'}  ${cfg.CLICKHOUSE_URL}`,
+        `clickhouse ${chUp ? 'up' : 'down'}  pid=${s.clickhouse.pid ?? '-'}  ${cfg.CLICKHOUSE_URL}  ${chVersion}`,
       );
       return kafkaUp && chUp ? 0 : 3;
     }

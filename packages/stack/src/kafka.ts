@@ -158,3 +158,25 @@ export async function ensureTopics(cfg: LocalStackConfig) {
     }
   }
 }
+
+/**
+ * The broker's finalized `metadata.version` (e.g. 4.1-IV1), read through the Admin API
+ * (DescribeFeatures) by Kafka's own FeatureCommand from the jars the stack already has.
+ */
+export function kafkaMetadataVersion(cfg: LocalStackConfig): string | undefined {
+  const libs = path.join(stateDirs(cfg.STACK_DIR).kafka, `libs-${cfg.KAFKA_VERSION}`);
+  const out = spawnSync(
+    'java',
+    [
+      `-Dlog4j2.configurationFile=${path.join(deployDir, 'local/kafka/log4j2.properties')}`,
+      '-cp',
+      `${libs}/*`,
+      'org.apache.kafka.tools.FeatureCommand',
+      '--bootstrap-server',
+      cfg.KAFKA_BROKERS.join(','),
+      'describe',
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return /Feature: metadata\.version\t.*FinalizedVersionLevel: (\S+)/.exec(out.stdout)?.[1];
+}
