@@ -1,5 +1,10 @@
 import type { StackConfig } from '@audit/config';
-import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import {
+  type ClickHouseClient,
+  ClickHouseLogLevel,
+  type ClickHouseSettings,
+  createClient,
+} from '@clickhouse/client';
 
 export type { ClickHouseClient, ClickHouseSettings };
 
@@ -40,5 +45,7 @@ export function createClickHouse(
     request_timeout: opts.requestTimeoutMs ?? 30_000,
     clickhouse_settings: opts.settings ?? {},
     application: `audit-${role}`,
+    // Callers handle and log failures themselves; the client's own console logging would duplicate them.
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { LocalStackConfig } from './config.ts';
 import { deployDir, stateDirs } from './paths.ts';
 import { requireFreePort, requirePython } from './preflight.ts';
-import { managed, runningPid, startDetached, tail, waitFor } from './procs.ts';
+import { managed, runningPid, startDetached, stopManaged, tail, waitFor } from './procs.ts';
 
 export function clickhouseProcess(cfg: LocalStackConfig) {
   return managed(stateDirs(cfg.STACK_DIR).run, 'clickhouse');
@@ -48,6 +48,10 @@ function configXml(cfg: LocalStackConfig, usersFile: string, dataDir: string): s
   <user_directories><users_xml><path>${usersFile}</path></users_xml></user_directories>
 </clickhouse>
 `;
+}
+
+export async function stopClickHouse(cfg: LocalStackConfig) {
+  return stopManaged(clickhouseProcess(cfg), 10_000);
 }
 
 export async function startClickHouse(

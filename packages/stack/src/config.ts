@@ -7,6 +7,8 @@ import { repoRoot } from './paths.ts';
 const localSchema = stackSchema.extend({
   /** Where the local stack keeps jars, data, logs and pid files (git-ignored). */
   STACK_DIR: z.string().default(path.join(repoRoot, '.local')),
+  /** Cache of resolved Kafka jars, shared by every stack directory (one folder per version). */
+  KAFKA_LIBS_DIR: z.string().default(path.join(repoRoot, '.local', 'kafka-libs')),
   /** Apache Kafka version resolved from Maven Central. */
   KAFKA_VERSION: z
     .string()

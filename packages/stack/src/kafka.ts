@@ -5,15 +5,19 @@ import { createKafka } from '@audit/kafka';
 import type { LocalStackConfig } from './config.ts';
 import { deployDir, stateDirs } from './paths.ts';
 import { requireFreePort, requireJava17, requireMaven } from './preflight.ts';
-import { managed, portOpen, runningPid, startDetached, tail, waitFor } from './procs.ts';
+import { managed, portOpen, runningPid, startDetached, stopManaged, tail, waitFor } from './procs.ts';
 
 export function kafkaProcess(cfg: LocalStackConfig) {
   return managed(stateDirs(cfg.STACK_DIR).run, 'kafka');
 }
 
+function kafkaLibsDir(cfg: LocalStackConfig) {
+  return path.join(cfg.KAFKA_LIBS_DIR, cfg.KAFKA_VERSION);
+}
+
 /** Resolves Apache Kafka's jars through Maven once per version; later runs reuse the folder. */
 export function ensureKafkaJars(cfg: LocalStackConfig, log: (s: string) => void): string {
-  const libs = path.join(stateDirs(cfg.STACK_DIR).kafka, `libs-${cfg.KAFKA_VERSION}`);
+  const libs = kafkaLibsDir(cfg);
   const marker = path.join(libs, '.complete');
   if (fs.existsSync(marker)) return libs;
   requireMaven();
@@ -65,6 +69,10 @@ function serverProperties(cfg: LocalStackConfig, dataDir: string): string {
     'auto.create.topics.enable=false',
     '',
   ].join('\n');
+}
+
+export async function stopKafka(cfg: LocalStackConfig) {
+  return stopManaged(kafkaProcess(cfg), 30_000);
 }
 
 export async function startKafka(
@@ -164,7 +172,7 @@ export async function ensureTopics(cfg: LocalStackConfig) {
  * (DescribeFeatures) by Kafka's own FeatureCommand from the jars the stack already has.
  */
 export function kafkaMetadataVersion(cfg: LocalStackConfig): string | undefined {
-  const libs = path.join(stateDirs(cfg.STACK_DIR).kafka, `libs-${cfg.KAFKA_VERSION}`);
+  const libs = kafkaLibsDir(cfg);
   const out = spawnSync(
     'java',
     [

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { clickhouseAnswers, clickhouseProcess, startClickHouse } from './clickhouse.ts';
+import { clickhouseAnswers, clickhouseProcess, startClickHouse, stopClickHouse } from './clickhouse.ts';
 import type { LocalStackConfig } from './config.ts';
-import { kafkaProcess, startKafka } from './kafka.ts';
+import { kafkaProcess, startKafka, stopKafka } from './kafka.ts';
 import { stateDirs } from './paths.ts';
-import { portOpen, runningPid, stopManaged } from './procs.ts';
+import { portOpen, runningPid } from './procs.ts';
 
 type Log = (s: string) => void;
 
@@ -23,10 +23,7 @@ export async function stackUp(cfg: LocalStackConfig, log: Log = console.log): Pr
 
 /** Stops every process the stack started (by pid file, whole process group); keeps the data. */
 export async function stackDown(cfg: LocalStackConfig, log: Log = console.log) {
-  const [k, c] = await Promise.all([
-    stopManaged(kafkaProcess(cfg), 30_000),
-    stopManaged(clickhouseProcess(cfg), 10_000),
-  ]);
+  const [k, c] = await Promise.all([stopKafka(cfg), stopClickHouse(cfg)]);
   log(`kafka: ${k}`);
   log(`clickhouse: ${c}`);
 }
