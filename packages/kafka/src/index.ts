@@ -4,9 +4,11 @@ export {
   type Consumer,
   type EachBatchPayload,
   type IHeaders,
+  type ISocketFactory,
   type Kafka,
   type KafkaMessage,
   type Message,
+  Partitioners,
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
