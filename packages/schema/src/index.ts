@@ -1,0 +1,32 @@
+export { flattenDetails } from './details.ts';
+export {
+  type AuditEvent,
+  type AuditEventMessage,
+  auditEventSchema,
+  type EventInput,
+  eventInputSchema,
+  UNKNOWN_FIELD_MESSAGE,
+} from './event-schema.ts';
+export type { Issue } from './issues.ts';
+export { eventJsonSchema, eventJsonSchemaText } from './json-schema.ts';
+export {
+  DIRECT_KAFKA_SOURCE,
+  type KafkaMessageResult,
+  type KafkaMeta,
+  kafkaEventId,
+  validateKafkaMessage,
+} from './kafka-message.ts';
+export {
+  COMMON_FIELDS,
+  type CommonField,
+  DETAILS_PATH_RE,
+  EVENT_TYPE_RE,
+  LIMITS,
+  OPTIONAL_STRING_FIELDS,
+  UUID_RE,
+} from './limits.ts';
+export { normalizeEvent, serializeEvent } from './normalize.ts';
+export { type ParseJsonResult, parseJson } from './parse-json.ts';
+export { normalizeTimestamp, timestampMs } from './timestamp.ts';
+export { uuidv7 } from './uuid.ts';
+export { eventSizeIssue, type ValidateEventResult, validateEvent } from './validate.ts';

@@ -1,0 +1,54 @@
+import { authConfigSchema } from '@audit/auth';
+import { env, loadConfig, stackSchema } from '@audit/config';
+import { z } from 'zod';
+import type { BodyLimits } from './body.ts';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Every option of the ingest API, parsed once at start-up. Kafka and ClickHouse endpoints come
+ * from `stackSchema`, the JWT settings from `@audit/auth`.
+ */
+export const ingestConfigSchema = stackSchema.extend(authConfigSchema.shape).extend({
+  /** HTTP port. */
+  PORT: env.port(8080),
+  /** Interface to bind: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
+  HOST: env.str('127.0.0.1'),
+  /** Most events in one `application/json` request (an array). */
+  INGEST_MAX_EVENTS_JSON: env.int(1000, 1),
+  /** Largest `application/json` body in bytes, enforced while the body streams in. */
+  INGEST_MAX_BYTES_JSON: env.int(5 * MiB, 1),
+  /** Most events (non-blank lines) in one `application/x-ndjson` request. */
+  INGEST_MAX_EVENTS_NDJSON: env.int(10_000, 1),
+  /** Largest `application/x-ndjson` body in bytes. */
+  INGEST_MAX_BYTES_NDJSON: env.int(16 * MiB, 1),
+  /**
+   * How long a request waits for Kafka to acknowledge its events before answering 503. A send
+   * that timed out may still land later; clients resend with the same event_ids and storage
+   * deduplicates.
+   */
+  INGEST_KAFKA_TIMEOUT_MS: env.int(5000, 100, 120_000),
+  /** Seconds a client is told to wait (`Retry-After`) after a 503. */
+  INGEST_RETRY_AFTER_SECONDS: env.int(5, 1, 3600),
+  /**
+   * Events handed to the producer but not yet acknowledged (including sends that already timed
+   * out and still retry in the background). Beyond it requests get 503 at once, which bounds
+   * memory during a Kafka outage.
+   */
+  INGEST_MAX_PENDING_EVENTS: env.int(100_000, 1),
+  /** Kafka compression of produced batches: `none` or `gzip` (the only codec built into kafkajs). */
+  INGEST_KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
+});
+
+export type IngestConfig = z.infer<typeof ingestConfigSchema>;
+
+export function loadIngestConfig(source: Record<string, string | undefined> = process.env): IngestConfig {
+  return loadConfig(ingestConfigSchema, source);
+}
+
+export function limitsFromConfig(c: IngestConfig): BodyLimits {
+  return {
+    json: { maxEvents: c.INGEST_MAX_EVENTS_JSON, maxBytes: c.INGEST_MAX_BYTES_JSON },
+    ndjson: { maxEvents: c.INGEST_MAX_EVENTS_NDJSON, maxBytes: c.INGEST_MAX_BYTES_NDJSON },
+  };
+}

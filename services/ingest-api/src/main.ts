@@ -1,0 +1,39 @@
+import { createAuth } from '@audit/auth';
+import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
+import { createKafka } from '@audit/kafka';
+import { createApp } from './app.ts';
+import { limitsFromConfig, loadIngestConfig } from './config.ts';
+import { createIngestMetrics } from './metrics.ts';
+import { createKafkaPublisher } from './publisher.ts';
+
+const logger = createLogger('ingest-api');
+const config = loadIngestConfig();
+const httpMetrics = createMetrics('ingest-api');
+const metrics = createIngestMetrics(httpMetrics);
+const auth = await createAuth(config);
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ingest-api', logger });
+const publisher = createKafkaPublisher({
+  kafka,
+  topic: config.KAFKA_TOPIC,
+  timeoutMs: config.INGEST_KAFKA_TIMEOUT_MS,
+  retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
+  maxPendingEvents: config.INGEST_MAX_PENDING_EVENTS,
+  compression: config.INGEST_KAFKA_COMPRESSION,
+  logger,
+  metrics,
+});
+// Connect eagerly so the first request does not pay for it; a broker that is down now is
+// retried by the first publish or readiness probe.
+const problems = await publisher.ready();
+if (problems.length > 0) logger.warn({ problems }, 'kafka not ready yet; will retry');
+
+const app = createApp({ logger, httpMetrics, metrics, auth, publisher, limits: limitsFromConfig(config) });
+const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST });
+logger.info({ url: server.url, topic: config.KAFKA_TOPIC }, 'ingest-api listening');
+
+onShutdown(logger, async () => {
+  // Stop accepting and let in-flight requests finish (they end within the Kafka timeout),
+  // then wait for sends still running and disconnect the producer.
+  await server.close();
+  await publisher.close();
+});
