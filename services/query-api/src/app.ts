@@ -1,0 +1,64 @@
+import type { Auth } from '@audit/auth';
+import type { ClickHouseClient } from '@audit/clickhouse';
+import { createBaseApp, type HttpMetrics, type Logger } from '@audit/http';
+import type { Hono } from 'hono';
+import { createCursorCodec } from './cursor.ts';
+import { renderDocsPage } from './docs-page.ts';
+import { openApiDocument } from './openapi.ts';
+import { createReader } from './reader.ts';
+import type { RouteDeps } from './routes/deps.ts';
+import { exportEvents } from './routes/export.ts';
+import { getEvent } from './routes/get-event.ts';
+import { listEvents } from './routes/list-events.ts';
+import { eventStats } from './routes/stats.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: HttpMetrics;
+  /** A client for the read-only ClickHouse user. */
+  clickhouse: ClickHouseClient;
+  auth: Auth;
+  config: {
+    CLICKHOUSE_DATABASE: string;
+    QUERY_TIMEOUT_SECONDS: number;
+    QUERY_EXPORT_TIMEOUT_SECONDS: number;
+    QUERY_EXPORT_MAX_ROWS: number;
+    QUERY_CURSOR_SECRET: string;
+  };
+}
+
+/** The query API's routes, wired to the given dependencies (nothing global, so tests build many). */
+export function createApp(deps: AppDeps): Hono {
+  const table = `${deps.config.CLICKHOUSE_DATABASE}.events`;
+  const reader = createReader(
+    {
+      client: deps.clickhouse,
+      table,
+      registry: deps.metrics.registry,
+      timeoutSeconds: deps.config.QUERY_TIMEOUT_SECONDS,
+      exportTimeoutSeconds: deps.config.QUERY_EXPORT_TIMEOUT_SECONDS,
+    },
+    deps.logger,
+  );
+  const routeDeps: RouteDeps = {
+    reader,
+    table,
+    cursors: createCursorCodec(deps.config.QUERY_CURSOR_SECRET),
+    exportMaxRows: deps.config.QUERY_EXPORT_MAX_ROWS,
+  };
+
+  const app = createBaseApp({ logger: deps.logger, metrics: deps.metrics, ready: () => reader.ping() });
+  app.route('/', deps.auth.loginRoutes());
+
+  const docsHtml = renderDocsPage(openApiDocument);
+  app.get('/openapi.json', (c) => c.json(openApiDocument));
+  app.get('/docs', (c) => c.html(docsHtml));
+
+  const read = deps.auth.require('events:read');
+  // Fixed paths before the parameterised one, so `stats` is never read as an event id.
+  app.get('/events/stats', read, eventStats(routeDeps));
+  app.get('/events/export', read, exportEvents(routeDeps));
+  app.get('/events/:event_id', read, getEvent(routeDeps));
+  app.get('/events', read, listEvents(routeDeps));
+  return app;
+}

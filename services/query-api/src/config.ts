@@ -1,0 +1,37 @@
+import { authConfigSchema } from '@audit/auth';
+import { env, loadConfig, stackSchema } from '@audit/config';
+import { z } from 'zod';
+
+/**
+ * Every option of the query API, parsed once at start-up. ClickHouse endpoints and credentials
+ * come from `stackSchema` (the API connects as the read-only reader user), JWT settings from
+ * `@audit/auth`.
+ */
+export const queryConfigSchema = stackSchema.extend(authConfigSchema.shape).extend({
+  /** HTTP port. */
+  PORT: env.port(8081),
+  /** Interface to bind: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
+  HOST: env.str('127.0.0.1'),
+  /**
+   * `max_execution_time` of every ClickHouse query except exports, in seconds. The reader
+   * profile's constraint caps it at 60; the client gives up a little later, so a stuck server
+   * turns into a 504 rather than a hung request.
+   */
+  QUERY_TIMEOUT_SECONDS: env.int(10, 1, 60),
+  /** `max_execution_time` of an export, in seconds (exports read many rows). */
+  QUERY_EXPORT_TIMEOUT_SECONDS: env.int(60, 1, 60),
+  /** Most rows one export returns; a larger result is cut at this many rows. */
+  QUERY_EXPORT_MAX_ROWS: env.int(1_000_000, 1, 10_000_000),
+  /**
+   * Secret that signs paging cursors (HMAC-SHA256), so a client cannot forge a position, swap
+   * tenants or reuse a cursor with other filters. At least 32 characters; rotating it
+   * invalidates cursors in flight (clients restart from the first page).
+   */
+  QUERY_CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters'),
+});
+
+export type QueryConfig = z.infer<typeof queryConfigSchema>;
+
+export function loadQueryConfig(source: Record<string, string | undefined> = process.env): QueryConfig {
+  return loadConfig(queryConfigSchema, source);
+}

@@ -1,0 +1,103 @@
+import type { AuditEvent } from '@audit/schema';
+import { fromClickHouseTime } from './filters/values.ts';
+
+/** A row of `audit.events` as JSONEachRow returns the selected columns. */
+export interface EventRow {
+  event_id: string;
+  event_type: string;
+  timestamp: string;
+  received_at: string;
+  tenant_id: string;
+  user_id: string;
+  source: string;
+  actor_type: string;
+  resource_type: string;
+  resource_id: string;
+  action: string;
+  outcome: string;
+  ip: string;
+  user_agent: string;
+  schema_version: number;
+  event_details: string;
+}
+
+const OPTIONAL = [
+  'actor_type',
+  'resource_type',
+  'resource_id',
+  'action',
+  'outcome',
+  'ip',
+  'user_agent',
+] as const;
+
+/**
+ * A stored row back in the contract's shape: optional fields stored as '' are omitted,
+ * `event_details` is the stored JSON text parsed, times are ISO UTC with ms.
+ */
+export function rowToEvent(row: EventRow): AuditEvent {
+  const event: AuditEvent = {
+    event_id: row.event_id,
+    event_type: row.event_type,
+    timestamp: fromClickHouseTime(row.timestamp),
+    received_at: fromClickHouseTime(row.received_at),
+    tenant_id: row.tenant_id,
+    user_id: row.user_id,
+    source: row.source,
+    schema_version: Number(row.schema_version),
+    event_details: {},
+  };
+  for (const k of OPTIONAL) if (row[k] !== '') event[k] = row[k];
+  event.event_details = parseDetails(row.event_details);
+  return event;
+}
+
+function parseDetails(text: string): Record<string, unknown> {
+  if (text === '') return {};
+  const value: unknown = JSON.parse(text);
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/** CSV columns of an export, in this order; `event_details` is its JSON text. */
+export const CSV_COLUMNS = [
+  'event_id',
+  'event_type',
+  'timestamp',
+  'received_at',
+  'tenant_id',
+  'user_id',
+  'source',
+  'actor_type',
+  'resource_type',
+  'resource_id',
+  'action',
+  'outcome',
+  'ip',
+  'user_agent',
+  'schema_version',
+  'event_details',
+] as const;
+
+/** RFC 4180: quote a field when it holds a quote, comma or line break. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}
+
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.join(',')}\r\n`;
+}
+
+export function rowToCsv(row: EventRow): string {
+  const cells = CSV_COLUMNS.map((k) => {
+    if (k === 'timestamp' || k === 'received_at') return fromClickHouseTime(row[k]);
+    return csvField(String(row[k]));
+  });
+  return `${cells.join(',')}\r\n`;
+}
+
+/** One NDJSON line of an export: the event in the contract's shape. */
+export function rowToNdjson(row: EventRow): string {
+  return `${JSON.stringify(rowToEvent(row))}\n`;
+}

@@ -1,0 +1,21 @@
+import { ApiError } from '@audit/http';
+import type { Context } from 'hono';
+import { type EventRow, rowToEvent } from '../events.ts';
+import { invalidParameter, UUID_RE } from '../filters/values.ts';
+import { buildGetQuery } from '../sql/build-query.ts';
+import type { RouteDeps } from './deps.ts';
+import { searchEntries } from './options.ts';
+
+/** `GET /events/{event_id}`: the event, or 404 — also when it belongs to another tenant. */
+export function getEvent(deps: RouteDeps) {
+  return async (c: Context) => {
+    const eventId = c.req.param('event_id') ?? '';
+    if (!UUID_RE.test(eventId)) throw invalidParameter('event_id', 'must be a UUID');
+    const [extra] = searchEntries(c);
+    if (extra) throw invalidParameter(extra[0], 'unknown parameter');
+    const q = buildGetQuery({ table: deps.table, tenant: c.var.principal.tenant, eventId });
+    const [row] = await deps.reader.rows<EventRow>('get', q, 1);
+    if (!row) throw new ApiError(404, 'not_found', 'no event with this id');
+    return c.json(rowToEvent(row));
+  };
+}

@@ -1,0 +1,59 @@
+import type { Context } from 'hono';
+import { resolveField } from '../filters/fields.ts';
+import { fromClickHouseTime, invalidParameter } from '../filters/values.ts';
+import { buildStatsQuery, type Interval } from '../sql/build-query.ts';
+import type { RouteDeps } from './deps.ts';
+import { parseBounded, parseFor } from './options.ts';
+
+const OPTIONS = ['group_by', 'interval', 'top'] as const;
+const INTERVALS: readonly string[] = ['minute', 'hour', 'day'];
+export const DEFAULT_TOP = 10;
+export const MAX_TOP = 1000;
+/** Most rows of a bucketed answer; more sets `truncated` (narrow the range or widen the interval). */
+export const MAX_STATS_ROWS = 10_000;
+
+interface StatsRow {
+  bucket?: string;
+  key?: string;
+  count: string | number;
+}
+
+/**
+ * `GET /events/stats`: the count of matching events; with `group_by` the `top` most frequent
+ * values (absent values count under ""); with `interval` one count per time bucket; with both,
+ * the top values within each bucket.
+ */
+export function eventStats(deps: RouteDeps) {
+  return async (c: Context) => {
+    const tenant = c.var.principal.tenant;
+    const { filters, options } = parseFor(c, OPTIONS);
+    const groupByName = options.get('group_by');
+    const groupBy = groupByName === undefined ? undefined : resolveField(groupByName);
+    if (groupByName !== undefined && !groupBy) {
+      throw invalidParameter('group_by', 'must be a common field (e.g. event_type) or details.<path>');
+    }
+    const interval = options.get('interval');
+    if (interval !== undefined && !INTERVALS.includes(interval)) {
+      throw invalidParameter('interval', 'must be minute, hour or day');
+    }
+    const top = parseBounded('top', options.get('top'), DEFAULT_TOP, MAX_TOP);
+    const q = buildStatsQuery({
+      table: deps.table,
+      tenant,
+      filters,
+      groupBy,
+      interval: interval as Interval | undefined,
+      top,
+      maxRows: MAX_STATS_ROWS + 1,
+    });
+    const rows = await deps.reader.rows<StatsRow>('stats', q, MAX_STATS_ROWS + 1);
+    if (!groupBy && !interval) return c.json({ count: Number(rows[0]?.count ?? 0) });
+    const truncated = rows.length > MAX_STATS_ROWS;
+    const groups = rows.slice(0, MAX_STATS_ROWS).map((r) => ({
+      ...(r.bucket === undefined ? {} : { bucket: fromClickHouseTime(`${r.bucket}.000`) }),
+      ...(r.key === undefined ? {} : { key: r.key }),
+      count: Number(r.count),
+    }));
+    return c.json({ groups, truncated });
+  };
+}
