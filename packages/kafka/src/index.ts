@@ -13,3 +13,4 @@ export {
   type RecordMetadata,
 } from 'kafkajs';
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
+export { createTopicsReady, type TopicSpec } from './topics.ts';

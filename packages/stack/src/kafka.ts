@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createKafka } from '@audit/kafka';
+import { createKafka, createTopicsReady } from '@audit/kafka';
 import type { LocalStackConfig } from './config.ts';
 import { deployDir, stateDirs } from './paths.ts';
 import { requireFreePort, requireJava17, requireMaven } from './preflight.ts';
@@ -145,17 +145,10 @@ export async function ensureTopics(cfg: LocalStackConfig) {
   for (;;) {
     try {
       await admin.connect();
-      const existing = new Set(await admin.listTopics());
-      const wanted = [
-        { topic: cfg.KAFKA_TOPIC, numPartitions: cfg.KAFKA_TOPIC_PARTITIONS },
-        { topic: cfg.KAFKA_DLQ_TOPIC, numPartitions: 1 },
-      ].filter((t) => !existing.has(t.topic));
-      if (wanted.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: wanted.map((t) => ({ ...t, replicationFactor: 1 })),
-        });
-      }
+      await createTopicsReady(admin, [
+        { topic: cfg.KAFKA_TOPIC, partitions: cfg.KAFKA_TOPIC_PARTITIONS },
+        { topic: cfg.KAFKA_DLQ_TOPIC, partitions: 1 },
+      ]);
       return;
     } catch (err) {
       if (Date.now() > deadline)

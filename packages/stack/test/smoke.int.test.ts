@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka } from '@audit/kafka';
+import { createKafka, createTopicsReady } from '@audit/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const cfg = loadConfig(stackSchema);
@@ -12,10 +12,7 @@ describe('the stack is real', () => {
     const topic = `smoke.${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [{ topic, partitions: 3 }]);
 
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();

@@ -2,7 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { type Auth, createAuth } from '@audit/auth';
 import { createLogger, createMetrics } from '@audit/http';
-import { createKafka, type Kafka, type KafkaClientOptions, type KafkaMessage } from '@audit/kafka';
+import {
+  createKafka,
+  createTopicsReady,
+  type Kafka,
+  type KafkaClientOptions,
+  type KafkaMessage,
+} from '@audit/kafka';
 import type { Hono } from 'hono';
 import { createApp } from '../src/app.ts';
 import type { BodyLimits } from '../src/body.ts';
@@ -38,10 +44,7 @@ export async function createTopic(kafka: Kafka, partitions = 3): Promise<string>
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [{ topic, partitions }]);
   } finally {
     await admin.disconnect();
   }

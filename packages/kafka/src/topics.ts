@@ -1,0 +1,60 @@
+import type { Admin } from 'kafkajs';
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Creates topics (existing ones are left alone) and returns once the broker's metadata lists
+ * every partition with a leader. kafkajs' own `waitForLeaders` can fail right after creation
+ * with UNKNOWN_TOPIC_OR_PARTITION ("This server does not host this topic-partition") while the
+ * new topic propagates, so both steps retry until the deadline.
+ */
+export async function createTopicsReady(
+  admin: Admin,
+  topics: TopicSpec[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: topics.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? 1,
+        })),
+      });
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const ready = topics.every((spec) => {
+        const t = md.topics.find((m) => m.name === spec.topic);
+        return (
+          t !== undefined &&
+          t.partitions.length >= spec.partitions &&
+          t.partitions.every((p) => p.leader >= 0)
+        );
+      });
+      if (ready) return;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `topics ${topics.map((t) => t.topic).join(', ')} not ready: ${String(last ?? 'no leaders')}`,
+  );
+}

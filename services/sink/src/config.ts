@@ -1,0 +1,54 @@
+import { env, loadConfig, stackSchema } from '@audit/config';
+import type { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Sink settings. Batch defaults follow ClickHouse's guidance (10k–100k rows, about one insert
+ * per second per table); the bench in bench/sink measures them.
+ */
+export const sinkConfigSchema = stackSchema.extend({
+  /** Port of the health/metrics HTTP server. */
+  SINK_PORT: env.port(8082),
+  /** Interface the HTTP server listens on. */
+  SINK_HOST: env.str('0.0.0.0'),
+  /** Kafka consumer group shared by every sink instance. */
+  SINK_GROUP_ID: env.str('audit-sink'),
+  /** Kafka client id (shows up in broker logs and group descriptions). */
+  SINK_CLIENT_ID: env.str('audit-sink'),
+  /** A partition's batch is inserted once it holds this many messages… */
+  SINK_BATCH_MAX_ROWS: env.int(50_000, 1, 1_000_000),
+  /** …or this many bytes of Kafka message values… */
+  SINK_BATCH_MAX_BYTES: env.int(32 * MiB, 1024, 1024 * MiB),
+  /** …or its first message has waited this long. */
+  SINK_BATCH_MAX_WAIT_MS: env.int(1000, 10, 600_000),
+  /** Consumer group session timeout: how soon a dead instance's partitions move to the others. */
+  SINK_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000),
+  /** Batches (of different partitions) inserted at the same time. */
+  SINK_INSERT_CONCURRENCY: env.int(2, 1, 64),
+  /** Kafka fetch size per partition; large enough that a fetch brings thousands of events. */
+  SINK_FETCH_MAX_BYTES_PER_PARTITION: env.int(8 * MiB, 64 * 1024, 256 * MiB),
+  /** First retry delay after a failed insert or DLQ write; doubles up to the cap, with jitter. */
+  SINK_RETRY_INITIAL_MS: env.int(200, 1, 60_000),
+  /** Cap of the retry delay. Retries never stop: the partition stays paused meanwhile. */
+  SINK_RETRY_MAX_MS: env.int(10_000, 1, 600_000),
+  /** Timeout of one ClickHouse insert request. */
+  SINK_INSERT_TIMEOUT_MS: env.int(60_000, 1000, 3_600_000),
+  /** Graceful shutdown: how long to keep retrying in-flight batches before abandoning them (uncommitted). */
+  SINK_SHUTDOWN_FLUSH_MS: env.int(15_000, 0, 600_000),
+  /** Apply migrations at start-up (the writer user creates/extends the schema). */
+  SINK_MIGRATE: env.bool(true),
+  /** Retention of the events table, in days (TTL on `timestamp`). */
+  RETENTION_DAYS: env.int(365, 1, 36_500),
+  /**
+   * TEST-ONLY fault injection: SIGKILL the process right after the n-th successful insert, before
+   * its offsets are committed, so tests can reach the insert→commit window. 0 = off.
+   */
+  SINK_FAULT_CRASH_AFTER_INSERT: env.int(0, 0),
+});
+
+export type SinkConfig = z.infer<typeof sinkConfigSchema>;
+
+export function loadSinkConfig(source: Record<string, string | undefined> = process.env): SinkConfig {
+  return loadConfig(sinkConfigSchema, source);
+}

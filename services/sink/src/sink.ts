@@ -1,0 +1,118 @@
+import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
+import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
+import { createKafka, type Kafka, type Producer } from '@audit/kafka';
+import { createApp } from './app.ts';
+import type { SinkConfig } from './config.ts';
+import { SinkConsumer } from './consumer.ts';
+import { kafkaDlqSender } from './dlq.ts';
+import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
+import { migrate } from './migrate.ts';
+import type { EventRow } from './to-row.ts';
+import { backoffDelay, clickHouseInserter, sleep } from './writer.ts';
+
+export interface SinkDeps {
+  config: SinkConfig;
+  logger: Logger;
+  /** Writer-user client; created from the config when absent (and then closed on stop). */
+  clickhouse?: ClickHouseClient;
+  kafka?: Kafka;
+  /** Start the health/metrics HTTP server (default true). */
+  http?: boolean;
+}
+
+export interface RunningSink {
+  consumer: SinkConsumer;
+  metrics: SinkMetrics;
+  httpMetrics: HttpMetrics;
+  server?: RunningServer;
+  ready(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the sink: migrations (retried until ClickHouse answers), the DLQ producer, the consumer
+ * group and the HTTP server. main.ts and the in-process tests use this.
+ */
+export async function startSink(deps: SinkDeps): Promise<RunningSink> {
+  const { config: cfg, logger } = deps;
+  const ownClickHouse = !deps.clickhouse;
+  const ch =
+    deps.clickhouse ?? createClickHouse(cfg, 'writer', { requestTimeoutMs: cfg.SINK_INSERT_TIMEOUT_MS });
+
+  if (cfg.SINK_MIGRATE) {
+    const vars = { database: cfg.CLICKHOUSE_DATABASE, retentionDays: cfg.RETENTION_DAYS };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrate(ch, vars, { logger });
+        break;
+      } catch (err) {
+        if ((err as Error).name === 'MigrationError') throw err;
+        const delay = backoffDelay(attempt, {
+          initialMs: cfg.SINK_RETRY_INITIAL_MS,
+          maxMs: cfg.SINK_RETRY_MAX_MS,
+        });
+        logger.warn({ err: String(err), delay }, 'migrations failed (ClickHouse unavailable?), retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  const kafka =
+    deps.kafka ?? createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.SINK_CLIENT_ID, logger });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const httpMetrics = createMetrics('sink');
+  const metrics = createSinkMetrics(httpMetrics);
+  const consumer = new SinkConsumer({
+    kafka,
+    insert: clickHouseInserter<EventRow>(ch, cfg.SINK_INSERT_TIMEOUT_MS),
+    dlq: kafkaDlqSender(producer, cfg.KAFKA_DLQ_TOPIC),
+    metrics,
+    logger,
+    options: {
+      topic: cfg.KAFKA_TOPIC,
+      groupId: cfg.SINK_GROUP_ID,
+      table: `${cfg.CLICKHOUSE_DATABASE}.events`,
+      maxRows: cfg.SINK_BATCH_MAX_ROWS,
+      maxBytes: cfg.SINK_BATCH_MAX_BYTES,
+      maxWaitMs: cfg.SINK_BATCH_MAX_WAIT_MS,
+      insertConcurrency: cfg.SINK_INSERT_CONCURRENCY,
+      fetchMaxBytesPerPartition: cfg.SINK_FETCH_MAX_BYTES_PER_PARTITION,
+      sessionTimeoutMs: cfg.SINK_SESSION_TIMEOUT_MS,
+      retryInitialMs: cfg.SINK_RETRY_INITIAL_MS,
+      retryMaxMs: cfg.SINK_RETRY_MAX_MS,
+      crashAfterInsert: cfg.SINK_FAULT_CRASH_AFTER_INSERT,
+    },
+  });
+  await consumer.start();
+
+  const ready = async () => {
+    const problems: string[] = [];
+    if (!consumer.joined()) problems.push('kafka: consumer has not joined the group');
+    const ping = await ch.ping().catch((err: unknown) => ({ success: false as const, error: err as Error }));
+    if (!ping.success) problems.push(`clickhouse: ${ping.error?.message ?? 'ping failed'}`);
+    return problems;
+  };
+
+  const server =
+    deps.http === false
+      ? undefined
+      : await startServer(createApp({ logger, metrics: httpMetrics, ready }).fetch, {
+          port: cfg.SINK_PORT,
+          host: cfg.SINK_HOST,
+        });
+  logger.info({ port: server?.port, topic: cfg.KAFKA_TOPIC, group: cfg.SINK_GROUP_ID }, 'sink started');
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await consumer.stop(cfg.SINK_SHUTDOWN_FLUSH_MS);
+      await producer.disconnect();
+      await server?.close();
+      if (ownClickHouse) await ch.close();
+    })();
+    return stopped;
+  };
+  return { consumer, metrics, httpMetrics, server, ready, stop };
+}

@@ -1,0 +1,61 @@
+import { type AuditEvent, flattenDetails } from '@audit/schema';
+
+/** One row of `audit.events` as sent in JSONEachRow. */
+export interface EventRow {
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  timestamp: string;
+  received_at: string;
+  user_id: string;
+  source: string;
+  actor_type: string;
+  resource_type: string;
+  resource_id: string;
+  action: string;
+  outcome: string;
+  ip: string;
+  user_agent: string;
+  schema_version: number;
+  details: Record<string, string>;
+  event_details: string;
+  kafka_partition: number;
+  kafka_offset: number;
+}
+
+const ISO_MS_UTC = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}\.\d{3})Z$/;
+
+/** 'YYYY-MM-DD hh:mm:ss.sss' (UTC), what DateTime64(3, 'UTC') parses without guessing. */
+export function toClickHouseTime(iso: string): string {
+  const m = ISO_MS_UTC.exec(iso);
+  if (m) return `${m[1]} ${m[2]}`;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) throw new Error(`not a timestamp: ${iso}`);
+  const s = d.toISOString();
+  return `${s.slice(0, 10)} ${s.slice(11, 23)}`;
+}
+
+/** Omitted optional common fields are stored as '' (the query API returns them as absent). */
+export function toRow(event: AuditEvent, partition: number, offset: string): EventRow {
+  return {
+    tenant_id: event.tenant_id,
+    event_id: event.event_id,
+    event_type: event.event_type,
+    timestamp: toClickHouseTime(event.timestamp),
+    received_at: toClickHouseTime(event.received_at),
+    user_id: event.user_id,
+    source: event.source,
+    actor_type: event.actor_type ?? '',
+    resource_type: event.resource_type ?? '',
+    resource_id: event.resource_id ?? '',
+    action: event.action ?? '',
+    outcome: event.outcome ?? '',
+    ip: event.ip ?? '',
+    user_agent: event.user_agent ?? '',
+    schema_version: event.schema_version,
+    details: flattenDetails(event.event_details),
+    event_details: JSON.stringify(event.event_details),
+    kafka_partition: partition,
+    kafka_offset: Number(offset),
+  };
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, classifyError, type InsertRequest, insertSplitting } from './writer.ts';
+
+const chError = (code: string, type: string) => Object.assign(new Error(`${type}: boom`), { code, type });
+
+describe('backoffDelay', () => {
+  const opts = { initialMs: 200, maxMs: 10_000 };
+  it('doubles from the initial delay and is capped, jitter within [exp/2, exp]', () => {
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, opts, () => 1))).toEqual([200, 400, 800, 1600]);
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, opts, () => 0))).toEqual([100, 200, 400, 800]);
+    expect(backoffDelay(50, opts, () => 1)).toBe(10_000);
+    expect(backoffDelay(1000, opts, () => 0)).toBe(5000);
+  });
+});
+
+describe('classifyError', () => {
+  it('treats rejected data as data errors', () => {
+    expect(classifyError(chError('27', 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'))).toBe('data');
+    expect(classifyError(chError('53', 'TYPE_MISMATCH'))).toBe('data');
+    expect(classifyError(chError('376', 'CANNOT_PARSE_UUID'))).toBe('data');
+    expect(classifyError(chError('117', 'INCORRECT_DATA'))).toBe('data');
+  });
+  it('retries transport, overload and configuration errors', () => {
+    expect(classifyError(chError('252', 'TOO_MANY_PARTS'))).toBe('retryable');
+    expect(classifyError(chError('241', 'MEMORY_LIMIT_EXCEEDED'))).toBe('retryable');
+    expect(classifyError(chError('159', 'TIMEOUT_EXCEEDED'))).toBe('retryable');
+    expect(classifyError(chError('516', 'AUTHENTICATION_FAILED'))).toBe('retryable');
+    expect(classifyError(chError('60', 'UNKNOWN_TABLE'))).toBe('retryable');
+    expect(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
+      'retryable',
+    );
+    expect(classifyError(new Error('Timeout error.'))).toBe('retryable');
+    expect(classifyError(undefined)).toBe('retryable');
+  });
+});
+
+describe('insertSplitting', () => {
+  it('isolates the rows ClickHouse rejects and inserts the others with deterministic tokens', async () => {
+    const tokens: string[] = [];
+    const inserted: number[] = [];
+    const insert = async (req: InsertRequest<number>) => {
+      if (req.rows.some((r) => r === 3 || r === 6))
+        throw chError('27', 'CANNOT_PARSE_INPUT_ASSERTION_FAILED');
+      tokens.push(req.token);
+      inserted.push(...req.rows);
+    };
+    const rows = [0, 1, 2, 3, 4, 5, 6, 7];
+    const out = await insertSplitting(insert, { table: 't', rows, token: 'tp-0-10-17' });
+    expect(out.inserted).toBe(6);
+    expect(out.rejected.map((r) => r.row)).toEqual([3, 6]);
+    expect(inserted.sort()).toEqual([0, 1, 2, 4, 5, 7]);
+    expect(tokens).toEqual(['tp-0-10-17-s0-2', 'tp-0-10-17-s2-3', 'tp-0-10-17-s4-6', 'tp-0-10-17-s7-8']);
+  });
+
+  it('passes retryable errors to the caller without splitting', async () => {
+    let calls = 0;
+    const insert = async () => {
+      calls++;
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    };
+    await expect(insertSplitting(insert, { table: 't', rows: [1, 2, 3], token: 'x' })).rejects.toThrow(
+      'socket hang up',
+    );
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,469 @@
+/**
+ * docker-compose.yml and the service image, checked without a Docker engine (none exists on the
+ * CI machine): the file is parsed as YAML and held against what the code and the local stack
+ * define — the services' zod config schemas, the ClickHouse users file, the local stack's
+ * versions, ports and topics. What only an engine can check (building and running the images)
+ * is listed in deploy/docker/README.md.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stackSchema } from '@audit/config';
+import { loadLocalStackConfig } from '@audit/stack';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
+import { queryConfigSchema } from '../../services/query-api/src/config.ts';
+import { sinkConfigSchema } from '../../services/sink/src/config.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (rel: string) => fs.readFileSync(path.join(root, rel), 'utf8');
+const exists = (rel: string) => fs.existsSync(path.join(root, rel));
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  ports?: string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] | string; disable?: boolean };
+  profiles?: string[];
+  restart?: string;
+  entrypoint?: string[];
+  command?: string[] | string;
+  user?: string;
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const svc = (name: string): Service => {
+  const s = services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+};
+
+/** Compose interpolation as `docker compose up` does it with no `.env`: `${X:-dev}` → dev. */
+function interpolate(value: string): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (m, name, def) => {
+    if (m === '$$') return '$';
+    if (def === undefined) throw new Error(`\${${name}} has no default: compose would need a .env`);
+    return def;
+  });
+}
+
+function environment(s: Service): Record<string, string> {
+  const env = s.environment ?? {};
+  const pairs = Array.isArray(env)
+    ? env.map((line) => line.split(/=(.*)/s, 2) as [string, string])
+    : Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)] as [string, string]);
+  return Object.fromEntries(pairs.map(([k, v]) => [k, interpolate(v)]));
+}
+
+/** A Dockerfile's instructions per stage, continuation lines joined. */
+function dockerfileStages(text: string) {
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const globalArgs: Record<string, string> = {};
+  const stages: { from: string; name?: string; instructions: { op: string; args: string }[] }[] = [];
+  for (const line of lines) {
+    const [, op = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    const upper = op.toUpperCase();
+    if (upper === 'FROM') {
+      const [, from = '', name] = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args) ?? [];
+      stages.push({ from, name, instructions: [] });
+    } else if (stages.length === 0 && upper === 'ARG') {
+      const [k = '', v = ''] = args.split('=', 2);
+      globalArgs[k] = v;
+    } else {
+      stages.at(-1)?.instructions.push({ op: upper, args });
+    }
+  }
+  return { globalArgs, stages };
+}
+
+/** The last stage of a Dockerfile, with ARG/ENV values resolved against the build args. */
+function finalStage(dockerfile: string, buildArgs: Record<string, string>) {
+  const { globalArgs, stages } = dockerfileStages(read(dockerfile));
+  const last = stages.at(-1);
+  if (!last) throw new Error(`${dockerfile} has no FROM`);
+  const vars: Record<string, string> = {};
+  const sub = (s: string) => s.replace(/\$\{?(\w+)\}?/g, (_, k: string) => vars[k] ?? '');
+  const env: Record<string, string> = {};
+  const ops = (op: string) => last.instructions.filter((i) => i.op === op).map((i) => i.args);
+  for (const i of last.instructions) {
+    if (i.op === 'ARG') {
+      const [k = '', def] = i.args.split('=', 2);
+      vars[k] = buildArgs[k] ?? def ?? '';
+    } else if (i.op === 'ENV') {
+      for (const [, k = '', v = ''] of i.args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) {
+        env[k] = sub(v.replace(/^"|"$/g, ''));
+        vars[k] = env[k];
+      }
+    }
+  }
+  const baseArg = /^\$\{?(\w+)\}?$/.exec(last.from)?.[1];
+  return {
+    from: baseArg ? (buildArgs[baseArg] ?? globalArgs[baseArg] ?? '') : last.from,
+    env,
+    user: ops('USER').at(-1),
+    healthcheck: ops('HEALTHCHECK').at(-1),
+    stopsignal: ops('STOPSIGNAL').at(-1),
+    entrypoint: ops('ENTRYPOINT').at(-1),
+    stages: stages.map((s) => s.name),
+  };
+}
+
+const core = ['kafka', 'kafka-init', 'clickhouse', 'ingest-api', 'sink', 'query-api'];
+const apps = {
+  'ingest-api': { schema: ingestConfigSchema, port: 8080, portKey: 'PORT', hostKey: 'HOST' },
+  'query-api': { schema: queryConfigSchema, port: 8081, portKey: 'PORT', hostKey: 'HOST' },
+  sink: { schema: sinkConfigSchema, port: 8082, portKey: 'SINK_PORT', hostKey: 'SINK_HOST' },
+} as const;
+type AppName = keyof typeof apps;
+const appNames = Object.keys(apps) as AppName[];
+/** Read by createLogger straight from process.env, not part of a service schema. */
+const envOutsideSchemas = new Set(['LOG_LEVEL']);
+const stackDefaults = stackSchema.parse({});
+
+describe('docker-compose.yml services', () => {
+  it('defines the stack, with Prometheus and Grafana only under the observability profile', () => {
+    expect(Object.keys(services).sort()).toEqual([...core, 'grafana', 'prometheus'].sort());
+    for (const name of core) expect(svc(name).profiles, name).toBeUndefined();
+    expect(svc('prometheus').profiles).toEqual(['observability']);
+    expect(svc('grafana').profiles).toEqual(['observability']);
+  });
+
+  it("publishes the local stack's ports, on 127.0.0.1 only", () => {
+    const ports = Object.fromEntries(Object.entries(services).map(([n, s]) => [n, s.ports ?? []]));
+    expect(ports).toEqual({
+      kafka: ['127.0.0.1:9092:9092'],
+      'kafka-init': [],
+      clickhouse: ['127.0.0.1:8123:8123', '127.0.0.1:9000:9000'],
+      'ingest-api': ['127.0.0.1:8080:8080'],
+      'query-api': ['127.0.0.1:8081:8081'],
+      sink: ['127.0.0.1:8082:8082'],
+      prometheus: ['127.0.0.1:9090:9090'],
+      grafana: ['127.0.0.1:3000:3000'],
+    });
+  });
+
+  it('gives every long-running service a healthcheck (its own or its image’s)', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (name === 'kafka-init') {
+        expect(s.restart).toBe('no');
+        expect(s.healthcheck).toBeUndefined();
+        continue;
+      }
+      expect(s.healthcheck?.disable, name).not.toBe(true);
+      const own = s.healthcheck?.test;
+      const fromImage = s.build ? finalStage(s.build.dockerfile, s.build.args ?? {}).healthcheck : undefined;
+      expect(own ?? fromImage, `${name} has no healthcheck`).toBeTruthy();
+      if (own) expect(Array.isArray(own) ? own[0] : own, name).toMatch(/^(CMD|CMD-SHELL)$/);
+    }
+  });
+
+  it('starts each service only after what it needs is healthy (or, for kafka-init, done)', () => {
+    const conditions = Object.fromEntries(
+      Object.entries(services).map(([n, s]) => [
+        n,
+        Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition])),
+      ]),
+    );
+    expect(conditions).toEqual({
+      kafka: {},
+      'kafka-init': { kafka: 'service_healthy' },
+      clickhouse: {},
+      'ingest-api': { kafka: 'service_healthy', 'kafka-init': 'service_completed_successfully' },
+      sink: {
+        kafka: 'service_healthy',
+        'kafka-init': 'service_completed_successfully',
+        clickhouse: 'service_healthy',
+      },
+      'query-api': { clickhouse: 'service_healthy', sink: 'service_healthy' },
+      prometheus: {
+        'ingest-api': 'service_healthy',
+        'query-api': 'service_healthy',
+        sink: 'service_healthy',
+      },
+      grafana: { prometheus: 'service_healthy' },
+    });
+  });
+
+  it('mounts only files and directories that exist in the repository', () => {
+    const sources = Object.values(services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => v.split(':')[0]!)
+      .filter((src) => src.startsWith('./'));
+    expect(sources.length).toBe(7);
+    for (const src of sources) expect(exists(src), `${src} is missing`).toBe(true);
+  });
+});
+
+describe('Kafka in compose', () => {
+  const local = loadLocalStackConfig({});
+
+  it("runs the local stack's Kafka version for the broker and the topic init", () => {
+    expect(local.KAFKA_VERSION).toBe('4.1.1');
+    expect(svc('kafka').image).toBe(`apache/kafka:${local.KAFKA_VERSION}`);
+    expect(svc('kafka-init').image).toBe(`apache/kafka:${local.KAFKA_VERSION}`);
+  });
+
+  it('is a single-node KRaft broker+controller with replication factor 1 everywhere', () => {
+    const env = environment(svc('kafka'));
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_NODE_ID).toBe('1');
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`1@kafka:${local.KAFKA_CONTROLLER_PORT}`);
+    expect(env.KAFKA_LISTENERS).toBe('PLAINTEXT://:9092,CONTROLLER://:9093,INTERNAL://:19092');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://127.0.0.1:9092,INTERNAL://kafka:19092');
+    expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+    expect(env.KAFKA_HEAP_OPTS).toBe(`-Xmx${local.KAFKA_HEAP} -Xms${local.KAFKA_HEAP}`);
+    const rf = Object.entries(env).filter(([k]) => /_REPLICATION_FACTOR$|_MIN_ISR$/.test(k));
+    expect(Object.fromEntries(rf)).toEqual({
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+      KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR: '1',
+      KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR: '1',
+    });
+    // The host address is the local stack's, so host-side tools use one KAFKA_BROKERS for both.
+    expect(stackDefaults.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+  });
+
+  it('creates the two topics idempotently with the local stack’s partition counts', () => {
+    const init = svc('kafka-init');
+    expect(init.entrypoint).toEqual(['/bin/bash', '-ec']);
+    const script = [init.command ?? []].flat().join(' ');
+    const creates = script.split('&&').filter((c) => c.includes('--create'));
+    const topics = Object.fromEntries(
+      creates.map((c) => {
+        expect(c).toContain('--if-not-exists');
+        expect(c).toContain('--replication-factor 1');
+        expect(c).toContain('--bootstrap-server kafka:19092');
+        expect(c).toMatch(/^\s*\/opt\/kafka\/bin\/kafka-topics\.sh /);
+        return [/--topic (\S+)/.exec(c)?.[1], Number(/--partitions (\d+)/.exec(c)?.[1])];
+      }),
+    );
+    expect(topics).toEqual({
+      [stackDefaults.KAFKA_TOPIC]: stackDefaults.KAFKA_TOPIC_PARTITIONS,
+      [stackDefaults.KAFKA_DLQ_TOPIC]: 1,
+    });
+    expect(topics).toEqual({ 'audit.events': 6, 'audit.events.dlq': 1 });
+  });
+});
+
+describe('ClickHouse in compose', () => {
+  const ch = svc('clickhouse');
+  const env = environment(ch);
+  const usersXml = read('deploy/clickhouse/users.xml');
+  const fromEnv = [...usersXml.matchAll(/from_env="(\w+)"/g)].map((m) => m[1]).sort();
+
+  it("runs the local stack's ClickHouse release line (chDB's major.minor)", () => {
+    const chdb = JSON.parse(read('packages/stack/package.json')).dependencies['@chdb/lib-linux-x64-gnu'];
+    const [major, minor] = String(chdb).split('.');
+    expect(`${major}.${minor}`).toBe('26.7');
+    expect(ch.image).toBe(`clickhouse/clickhouse-server:${major}.${minor}`);
+  });
+
+  it('mounts the shared users file and the container-only config', () => {
+    expect(ch.volumes).toEqual([
+      './deploy/clickhouse/users.xml:/etc/clickhouse-server/users.d/audit-users.xml:ro',
+      './deploy/clickhouse/docker/users.d/no-default-user.xml:/etc/clickhouse-server/users.d/no-default-user.xml:ro',
+      './deploy/clickhouse/docker/config.d/audit-server.xml:/etc/clickhouse-server/config.d/audit-server.xml:ro',
+      'clickhouse-data:/var/lib/clickhouse',
+    ]);
+    expect(read('deploy/clickhouse/docker/users.d/no-default-user.xml')).toMatch(
+      /<users>\s*<default remove="remove"\/>\s*<\/users>/,
+    );
+    expect(read('deploy/clickhouse/docker/config.d/audit-server.xml')).toMatch(
+      /<http_port>8123<\/http_port>\s*<tcp_port>9000<\/tcp_port>/,
+    );
+    // The image's entrypoint must not write its own default user next to ours.
+    expect(env.CLICKHOUSE_SKIP_USER_SETUP).toBe('1');
+  });
+
+  it('sets exactly the password variables users.xml reads, to the local stack’s dev values', () => {
+    expect(fromEnv).toEqual([
+      'CLICKHOUSE_ADMIN_PASSWORD',
+      'CLICKHOUSE_READER_PASSWORD',
+      'CLICKHOUSE_WRITER_PASSWORD',
+    ]);
+    const passwords = Object.keys(env)
+      .filter((k) => k.endsWith('_PASSWORD'))
+      .sort();
+    expect(passwords).toEqual(fromEnv);
+    expect(env.CLICKHOUSE_ADMIN_PASSWORD).toBe(stackDefaults.CLICKHOUSE_ADMIN_PASSWORD);
+    expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_WRITER_PASSWORD);
+    expect(env.CLICKHOUSE_READER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_READER_PASSWORD);
+    expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe('writer-dev-password');
+  });
+
+  it('checks health by logging in as the writer that users.xml defines', () => {
+    const test = ch.healthcheck?.test;
+    expect(Array.isArray(test) ? test.join(' ') : test).toContain(
+      'clickhouse-client --user "$$CLICKHOUSE_WRITER_USER" --password "$$CLICKHOUSE_WRITER_PASSWORD"',
+    );
+    expect(env.CLICKHOUSE_WRITER_USER).toBe(stackDefaults.CLICKHOUSE_WRITER_USER);
+    expect(usersXml).toContain(`<${stackDefaults.CLICKHOUSE_WRITER_USER}>`);
+    expect(usersXml).toContain(`<${stackDefaults.CLICKHOUSE_READER_USER}>`);
+  });
+});
+
+describe('the three services in compose', () => {
+  const chEnv = environment(svc('clickhouse'));
+  const kafkaAdvertised = environment(svc('kafka')).KAFKA_ADVERTISED_LISTENERS ?? '';
+
+  for (const name of appNames) {
+    const { schema, port, portKey, hostKey } = apps[name];
+    const s = svc(name);
+    const env = environment(s);
+    const image = finalStage(s.build?.dockerfile ?? '', s.build?.args ?? {});
+    const shape: Record<string, { safeParse(v: unknown): { success: boolean } }> = schema.shape;
+
+    it(`${name}: sets every variable its config schema requires, and only known ones`, () => {
+      const required = Object.keys(shape).filter((k) => !shape[k]!.safeParse(undefined).success);
+      for (const key of required) expect(env, `${name} needs ${key}`).toHaveProperty(key);
+      if (name === 'query-api') expect(required).toContain('QUERY_CURSOR_SECRET');
+      const unknown = Object.keys(env).filter((k) => !(k in shape) && !envOutsideSchemas.has(k));
+      expect(unknown, `${name}: variables its config does not read`).toEqual([]);
+    });
+
+    it(`${name}: its config parses from the image and compose environment`, () => {
+      const result = schema.safeParse({ ...image.env, ...env });
+      expect(result.error?.issues ?? []).toEqual([]);
+      const cfg = result.data as Record<string, unknown>;
+      expect(cfg[portKey]).toBe(port);
+      expect(cfg[hostKey]).toBe('0.0.0.0');
+      expect(s.ports).toEqual([`127.0.0.1:${port}:${port}`]);
+      // The image's healthcheck probes PORT: it must be the port the service listens on.
+      expect(s.build?.args?.PORT).toBe(String(port));
+      expect(image.env.PORT).toBe(String(port));
+      expect(cfg.KAFKA_TOPIC).toBe('audit.events');
+      expect(cfg.CLICKHOUSE_DATABASE).toBe('audit');
+      if ('KAFKA_BROKERS' in env) {
+        expect(cfg.KAFKA_BROKERS).toEqual(['kafka:19092']);
+        expect(kafkaAdvertised).toContain(`INTERNAL://${env.KAFKA_BROKERS}`);
+      }
+      if ('CLICKHOUSE_URL' in env) expect(cfg.CLICKHOUSE_URL).toBe('http://clickhouse:8123');
+    });
+
+    it(`${name}: ClickHouse credentials match the server's`, () => {
+      for (const [key, value] of Object.entries(env).filter(([k]) => k.startsWith('CLICKHOUSE_'))) {
+        if (key.endsWith('_PASSWORD')) expect(value, key).toBe(chEnv[key]);
+      }
+      // Least privilege: the sink has only the writer, the query API only the reader.
+      const users = Object.keys(env).filter((k) => /^CLICKHOUSE_\w+_USER$/.test(k));
+      expect(users).toEqual(
+        { 'ingest-api': [], sink: ['CLICKHOUSE_WRITER_USER'], 'query-api': ['CLICKHOUSE_READER_USER'] }[name],
+      );
+    });
+  }
+
+  it('gives both APIs the same signing secret and the dev users file, as `pnpm start` does', () => {
+    const ingest = environment(svc('ingest-api'));
+    const query = environment(svc('query-api'));
+    expect(ingest.AUTH_JWT_SECRET).toBe(query.AUTH_JWT_SECRET);
+    expect(ingest.AUTH_JWT_SECRET?.length).toBeGreaterThanOrEqual(32);
+    const start = read('scripts/start.ts');
+    expect(start).toContain(`AUTH_JWT_SECRET: '${ingest.AUTH_JWT_SECRET}'`);
+    expect(start).toContain(`QUERY_CURSOR_SECRET: '${query.QUERY_CURSOR_SECRET}'`);
+    for (const name of ['ingest-api', 'query-api']) {
+      const env = environment(svc(name));
+      expect(env.AUTH_USERS_FILE).toBe('/etc/audit/dev-users.json');
+      expect(svc(name).volumes).toEqual(['./deploy/local/dev-users.json:/etc/audit/dev-users.json:ro']);
+    }
+    expect(environment(svc('sink'))).not.toHaveProperty('AUTH_JWT_SECRET');
+  });
+});
+
+describe('the service image (deploy/docker/Dockerfile)', () => {
+  const dockerfile = 'deploy/docker/Dockerfile';
+  const text = read(dockerfile);
+
+  it('is the one Dockerfile every service builds, from the repository root', () => {
+    for (const name of appNames) {
+      const build = svc(name).build;
+      expect(build, name).toEqual({
+        context: '.',
+        dockerfile,
+        args: { SERVICE: name, PORT: String(apps[name].port) },
+      });
+      expect(exists(`services/${name}/src/main.ts`)).toBe(true);
+      expect(svc(name).image).toBe(`audit-log/${name}:dev`);
+    }
+    expect(exists(dockerfile)).toBe(true);
+  });
+
+  it('has a small, non-root runtime stage with a healthcheck and SIGTERM', () => {
+    const image = finalStage(dockerfile, { SERVICE: 'sink', PORT: '8082' });
+    expect(image.stages).toEqual(['manifests', 'build', 'runtime']);
+    expect(image.from).toBe('node:20-slim');
+    expect(image.user).toBe('1000:1000');
+    expect(image.user).not.toMatch(/^(root|0)(:|$)/);
+    expect(image.healthcheck).toMatch(/^--interval=\S+ --timeout=\S+ .*CMD \["node", "-e", ".*\/healthz/);
+    expect(image.stopsignal).toBe('SIGTERM');
+    expect(image.entrypoint).toBe('["node", "--enable-source-maps", "dist/main.js"]');
+    expect(image.env).toEqual({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '8082', SERVICE: 'sink' });
+  });
+
+  it('pins pnpm and esbuild to the versions the repository uses', () => {
+    const pnpm = /^ARG PNPM_VERSION=(\S+)$/m.exec(text)?.[1];
+    const esbuild = /^ARG ESBUILD_VERSION=(\S+)$/m.exec(text)?.[1];
+    expect(JSON.parse(read('package.json')).packageManager).toBe(`pnpm@${pnpm}`);
+    expect(read('pnpm-lock.yaml')).toContain(`\n  esbuild@${esbuild}:`);
+    // Dockerfile text: `${SERVICE}` is the build argument, expanded by the builder.
+    const service = '$' + '{SERVICE}';
+    expect(text).toContain(`pnpm install --frozen-lockfile --prod --filter "@audit/${service}..."`);
+    expect(text).toContain(`RUN sh deploy/docker/bundle.sh "${service}" /out`);
+  });
+
+  it('ships every directory the services open relative to their source', () => {
+    const bundle = read('deploy/docker/bundle.sh');
+    const shipped = /^for dir in ([\w -]+); do$/m.exec(bundle)?.[1]?.split(' ') ?? [];
+    const wanted = new Set<string>();
+    for (const name of appNames) {
+      const src = path.join(root, 'services', name, 'src');
+      for (const file of fs.readdirSync(src, { recursive: true }) as string[]) {
+        if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+        const code = fs.readFileSync(path.join(src, file), 'utf8');
+        for (const m of code.matchAll(/new URL\(\s*'([^']+)',\s*import\.meta\.url\s*\)/g)) {
+          // The bundle is one file in dist/: only a path from a file directly in src/ keeps its meaning.
+          expect(path.dirname(file), `${name}/src/${file} opens ${m[1]}`).toBe('.');
+          const dir = /^\.\.\/([\w-]+)\/?$/.exec(m[1]!)?.[1];
+          expect(dir, `${name}/src/${file}: ${m[1]} is not a sibling directory of src/`).toBeTruthy();
+          wanted.add(dir!);
+        }
+      }
+    }
+    expect([...wanted]).toEqual(['migrations']);
+    for (const dir of wanted) expect(shipped).toContain(dir);
+  });
+
+  it('keeps machine-local files out of the build context', () => {
+    const ignored = read('.dockerignore').split('\n');
+    for (const p of ['**/node_modules', '**/dist', '.git', '.local']) expect(ignored).toContain(p);
+  });
+});
+
+describe('observability profile', () => {
+  it('scrapes the three services at their compose names and ports', () => {
+    const prom = parse(read('deploy/prometheus/prometheus.yml')) as {
+      scrape_configs: { job_name: string; metrics_path: string; static_configs: { targets: string[] }[] }[];
+    };
+    const jobs = Object.fromEntries(
+      prom.scrape_configs.map((j) => [
+        j.job_name,
+        [j.metrics_path, ...j.static_configs.flatMap((c) => c.targets)],
+      ]),
+    );
+    expect(jobs).toEqual({
+      'ingest-api': ['/metrics', 'ingest-api:8080'],
+      'query-api': ['/metrics', 'query-api:8081'],
+      sink: ['/metrics', 'sink:8082'],
+    });
+    expect(svc('prometheus').volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
+  });
+});

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { createAuth } from '@audit/auth';
+import { loadConfig, stackSchema } from '@audit/config';
+import { createKafka, createTopicsReady, type Kafka } from '@audit/kafka';
+import { type AuditEvent, normalizeEvent, serializeEvent, uuidv7 } from '@audit/schema';
+import { type ServiceProcess, startService, TEST_JWT_SECRET } from './harness.ts';
+
+export const EVENT_TYPES = [
+  'customer.account.created',
+  'customer.account.deactivated',
+  'customer.billed',
+  'resource.action.performed',
+  'resource.deleted',
+  'session.login',
+  'session.logout',
+  'payment.refund.issued',
+];
+
+/** A realistic event with nested details; `i` makes every one distinct and checkable. */
+export function makeEvent(i: number, prefix: string): Record<string, unknown> {
+  const type = EVENT_TYPES[i % EVENT_TYPES.length]!;
+  return {
+    event_id: uuidv7(),
+    event_type: type,
+    timestamp: new Date(Date.UTC(2026, 10, 1) + i * 1000).toISOString(),
+    user_id: `${prefix}-user-${i % 97}`,
+    resource_type: 'invoice',
+    resource_id: `inv-${i}`,
+    action: type.split('.').at(-1),
+    outcome: i % 11 === 0 ? 'failure' : 'success',
+    event_details: {
+      seq: i,
+      amount: (i % 1000) / 10,
+      customer: { plan: i % 3 === 0 ? 'pro' : 'free', country: ['FR', 'DE', 'US'][i % 3] },
+      items: [{ sku: `sku-${i % 13}`, qty: (i % 5) + 1 }],
+      note: i % 17 === 0 ? 'unicode ✓ “quoted” \\ back' : null,
+    },
+  };
+}
+
+/** The three services as separate processes on one topic, group and tenant of their own. */
+export interface Pipeline {
+  tenant: string;
+  topic: string;
+  kafka: Kafka;
+  ingest: ServiceProcess;
+  sink: ServiceProcess;
+  query: ServiceProcess;
+  writeToken: string;
+  readToken: string;
+  stop(): Promise<void>;
+}
+
+export async function startPipeline(name: string, stackEnv: Record<string, string> = {}): Promise<Pipeline> {
+  const cfg = loadConfig(stackSchema, { ...process.env, ...stackEnv });
+  const id = randomUUID().slice(0, 8);
+  const topic = `test.${name}.${id}`;
+  const dlq = `${topic}.dlq`;
+  const tenant = `e2e_${name}_${id}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: `e2e-${name}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  await createTopicsReady(admin, [
+    { topic, partitions: 6 },
+    { topic: dlq, partitions: 1 },
+  ]);
+  await admin.disconnect();
+
+  const env = {
+    ...stackEnv,
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: dlq,
+    SINK_GROUP_ID: `e2e-sink-${id}`,
+    SINK_HOST: '127.0.0.1',
+    HOST: '127.0.0.1',
+  };
+  const logDir = path.join(os.tmpdir(), `audit-e2e-${name}-${id}`);
+  const sink = await startService('sink', env, logDir);
+  const [ingest, query] = await Promise.all([
+    startService('ingest-api', env, logDir),
+    startService('query-api', env, logDir),
+  ]);
+  const auth = await createAuth({ AUTH_JWT_SECRET: TEST_JWT_SECRET });
+  const writeToken = await auth.issueToken({ subject: `${name}-producer`, tenant, scopes: ['events:write'] });
+  const readToken = await auth.issueToken({ subject: `${name}-analyst`, tenant, scopes: ['events:read'] });
+  return {
+    tenant,
+    topic,
+    kafka,
+    ingest,
+    sink,
+    query,
+    writeToken,
+    readToken,
+    stop: async () => {
+      await Promise.all([ingest.kill('SIGTERM'), query.kill('SIGTERM'), sink.kill('SIGTERM')]);
+    },
+  };
+}
+
+export type RequestKind = 'single' | 'array' | 'ndjson';
+
+/** Posts events; returns the acknowledged ids (202), or the status when not accepted. */
+export async function postEvents(
+  p: Pipeline,
+  events: Record<string, unknown>[],
+  kind: RequestKind,
+): Promise<{ status: number; ids: string[] }> {
+  const body =
+    kind === 'ndjson'
+      ? events.map((e) => JSON.stringify(e)).join('\n')
+      : JSON.stringify(kind === 'single' ? events[0] : events);
+  try {
+    const res = await fetch(`${p.ingest.url}/events`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${p.writeToken}`,
+        'content-type': kind === 'ndjson' ? 'application/x-ndjson' : 'application/json',
+      },
+      body,
+      signal: AbortSignal.timeout(30_000),
+    });
+    const json = (await res.json().catch(() => ({}))) as { event_ids?: string[] };
+    return { status: res.status, ids: res.status === 202 ? (json.event_ids ?? []) : [] };
+  } catch {
+    // Connection refused or reset (e.g. the ingest API was killed): not acknowledged.
+    return { status: 0, ids: [] };
+  }
+}
+
+/** Writes events straight to the topic as a direct producer would; returns their ids. */
+export async function produceDirect(p: Pipeline, inputs: Record<string, unknown>[]): Promise<AuditEvent[]> {
+  const producer = p.kafka.producer({ idempotent: true });
+  await producer.connect();
+  const events = inputs.map((input) =>
+    normalizeEvent(input as never, { tenantId: p.tenant, source: 'direct-kafka', receivedAt: new Date() }),
+  );
+  for (let i = 0; i < events.length; i += 1000) {
+    const chunk = events.slice(i, i + 1000);
+    await producer.send({
+      topic: p.topic,
+      acks: -1,
+      messages: chunk.map((e) => ({ key: `${e.tenant_id}/${e.user_id}`, value: serializeEvent(e) })),
+    });
+  }
+  await producer.disconnect();
+  return events;
+}
+
+export async function queryJson<T>(p: Pipeline, pathAndQuery: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${p.query.url}${pathAndQuery}`, {
+    headers: { authorization: `Bearer ${p.readToken}` },
+    signal: AbortSignal.timeout(60_000),
+  });
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+/** Polls the query API's count until it reaches `expected` (or stops growing past the deadline). */
+export async function waitForCount(p: Pipeline, expected: number, timeoutMs = 180_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let count = -1;
+  while (Date.now() < deadline) {
+    const r = await queryJson<{ count: number }>(p, '/events/stats').catch(() => undefined);
+    if (r?.status === 200) {
+      count = r.body.count;
+      if (count >= expected) return count;
+    }
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+  return count;
+}
+
+/** Every stored event of the pipeline's tenant, through the export endpoint. */
+export async function exportAll(p: Pipeline): Promise<AuditEvent[]> {
+  const res = await fetch(`${p.query.url}/events/export?format=ndjson&order=asc`, {
+    headers: { authorization: `Bearer ${p.readToken}` },
+  });
+  if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`);
+  const text = await res.text();
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as AuditEvent);
+}
+
+/** Runs `fn` over `items` with `n` concurrent workers. */
+export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        await fn(item);
+      }
+    }),
+  );
+}
