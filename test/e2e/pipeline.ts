@@ -158,11 +158,16 @@ export async function queryJson<T>(p: Pipeline, pathAndQuery: string): Promise<{
 }
 
 /** Polls the query API's count until it reaches `expected` (or stops growing past the deadline). */
-export async function waitForCount(p: Pipeline, expected: number, timeoutMs = 180_000): Promise<number> {
+export async function waitForCount(
+  p: Pipeline,
+  expected: number,
+  filter = '',
+  timeoutMs = 180_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let count = -1;
   while (Date.now() < deadline) {
-    const r = await queryJson<{ count: number }>(p, '/events/stats').catch(() => undefined);
+    const r = await queryJson<{ count: number }>(p, `/events/stats?${filter}`).catch(() => undefined);
     if (r?.status === 200) {
       count = r.body.count;
       if (count >= expected) return count;
@@ -172,9 +177,9 @@ export async function waitForCount(p: Pipeline, expected: number, timeoutMs = 18
   return count;
 }
 
-/** Every stored event of the pipeline's tenant, through the export endpoint. */
-export async function exportAll(p: Pipeline): Promise<AuditEvent[]> {
-  const res = await fetch(`${p.query.url}/events/export?format=ndjson&order=asc`, {
+/** Every stored event of the pipeline's tenant (matching `filter`), through the export endpoint. */
+export async function exportAll(p: Pipeline, filter = ''): Promise<AuditEvent[]> {
+  const res = await fetch(`${p.query.url}/events/export?format=ndjson&order=asc&${filter}`, {
     headers: { authorization: `Bearer ${p.readToken}` },
   });
   if (res.status !== 200) throw new Error(`export answered ${res.status}: ${await res.text()}`);
@@ -196,4 +201,69 @@ export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<vo
       }
     }),
   );
+}
+
+/** Continuous ingest load until `stop()`: every event generated, every one acknowledged, by status. */
+export function startLoad(
+  p: Pipeline,
+  opts: { workers: number; batch: number; prefix: string; pauseMs?: number },
+) {
+  const generated = new Map<string, Record<string, unknown>>();
+  const acknowledged = new Set<string>();
+  const statuses = new Map<number, number>();
+  let running = true;
+  let i = 0;
+  const workers = Array.from({ length: opts.workers }, async () => {
+    while (running) {
+      const events = Array.from({ length: opts.batch }, () => makeEvent(i++, opts.prefix));
+      for (const e of events) generated.set(e.event_id as string, e);
+      const res = await postEvents(p, events, 'array');
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      for (const id of res.ids) acknowledged.add(id);
+      // A refused or failed request backs off a little, as a real client would.
+      await sleep(res.status === 202 ? (opts.pauseMs ?? 100) : 200);
+    }
+  });
+  return {
+    generated,
+    acknowledged,
+    statuses,
+    /** Query-string filter selecting exactly this load's events (user ids carry the prefix). */
+    filter: new URLSearchParams({ 'user_id[prefix]': `${opts.prefix}-user-` }).toString(),
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The promise under faults: every acknowledged event is stored, nothing is stored twice, and
+ * nothing is stored that was never sent. Returns the numbers for the test's log line.
+ */
+export async function checkStored(
+  p: Pipeline,
+  load: { generated: Map<string, unknown>; acknowledged: Set<string>; filter: string },
+) {
+  const { generated, acknowledged, filter } = load;
+  // Unacknowledged sends may still have landed (a 503 after a timeout); wait for at least the acked.
+  await waitForCount(p, acknowledged.size, filter);
+  let stored = await exportAll(p, filter);
+  // Let late deliveries settle: the count must be stable for a few seconds.
+  for (let stable = 0; stable < 3; ) {
+    await sleep(1000);
+    const again = await exportAll(p, filter);
+    stable = again.length === stored.length ? stable + 1 : 0;
+    stored = again;
+  }
+  const ids = stored.map((e) => e.event_id);
+  const unique = new Set(ids);
+  return {
+    stored: stored.length,
+    duplicates: ids.length - unique.size,
+    missing: [...acknowledged].filter((id) => !unique.has(id)).length,
+    unknown: ids.filter((id) => !generated.has(id)).length,
+  };
 }

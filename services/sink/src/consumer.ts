@@ -92,6 +92,9 @@ export class SinkConsumer {
     this.consumer.on(ev.CRASH, (e) => {
       this.joinedGroup = false;
       this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts by itself only after retriable errors; after others (e.g. "Failed to
+      // find group coordinator" while the broker is down) it stays stopped, so we restart it.
+      if (!e.payload.restart && !this.stopping) void this.recover();
     });
     this.consumer.on(ev.STOP, () => {
       this.joinedGroup = false;
@@ -102,14 +105,49 @@ export class SinkConsumer {
     await this.consumer.connect();
     // A new group starts at the earliest offset: events produced before the first sink are kept.
     await this.consumer.subscribe({ topic: this.deps.options.topic, fromBeginning: true });
-    await this.consumer.run({
+    await this.run();
+    const every = Math.max(10, Math.min(100, Math.floor(this.deps.options.maxWaitMs / 4)));
+    this.tickTimer = setInterval(() => this.tick(), every);
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    const every = Math.max(10, Math.min(100, Math.floor(this.deps.options.maxWaitMs / 4)));
-    this.tickTimer = setInterval(() => this.tick(), every);
+  }
+
+  /**
+   * After a crash kafkajs will not recover from: give up every partition (batches being written
+   * are abandoned uncommitted and are redelivered), then reconnect with capped backoff until the
+   * consumer runs again or the sink stops.
+   */
+  private async recover(): Promise<void> {
+    for (const key of [...this.assigned]) this.revoke(key);
+    this.assigned = new Set();
+    const o = this.deps.options;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await sleep(
+          backoffDelay(attempt, { initialMs: o.retryInitialMs, maxMs: o.retryMaxMs }),
+          this.abort.signal,
+        );
+        if (this.stopping) return;
+        await this.consumer.connect();
+        await this.run();
+        this.log.warn({ attempt }, 'consumer restarted after crash');
+        return;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.deps.metrics.retries.inc({ op: 'restart' });
+        this.log.warn(
+          { err: String((err as Error)?.message ?? err), attempt },
+          'consumer restart failed, retrying',
+        );
+      }
+    }
   }
 
   /** Joined the group (possibly with no partitions assigned) and not crashed. */
@@ -182,17 +220,29 @@ export class SinkConsumer {
   }
 
   private pause(topic: string, partition: number) {
-    this.consumer.pause([{ topic, partitions: [partition] }]);
-    this.deps.metrics.pausedPartitions.set(
-      this.consumer.paused().reduce((n, t) => n + t.partitions.length, 0),
-    );
+    this.flowControl(() => this.consumer.pause([{ topic, partitions: [partition] }]));
   }
 
   private resume(topic: string, partition: number) {
-    this.consumer.resume([{ topic, partitions: [partition] }]);
-    this.deps.metrics.pausedPartitions.set(
-      this.consumer.paused().reduce((n, t) => n + t.partitions.length, 0),
-    );
+    this.flowControl(() => this.consumer.resume([{ topic, partitions: [partition] }]));
+  }
+
+  /**
+   * pause/resume throw while the consumer is not running (crashed, restarting, stopping); the
+   * partitions are revoked then and fetching restarts from the committed offsets, so skip.
+   */
+  private flowControl(fn: () => void) {
+    try {
+      fn();
+      this.deps.metrics.pausedPartitions.set(
+        this.consumer.paused().reduce((n, t) => n + t.partitions.length, 0),
+      );
+    } catch (err) {
+      this.log.debug(
+        { err: String((err as Error)?.message ?? err) },
+        'pause/resume skipped: consumer not running',
+      );
+    }
   }
 
   private enqueue(batch: Batch<KafkaMessage>) {
