@@ -82,6 +82,9 @@ async function main() {
         cwd: root,
         env: { ...devEnv, ...process.env, PORT: String(s.port) },
         stdio: 'inherit',
+        // Own process group: Ctrl-C reaches only this supervisor, which then stops each service
+        // once with SIGTERM (a second signal would make a service skip its graceful flush).
+        detached: true,
       },
     );
     children.push(child);
@@ -109,7 +112,7 @@ async function main() {
     console.log('                                 acme-analyst, globex-analyst (events:read)');
     const token = await devToken();
     if (token) {
-      console.log(`\nToken for acme-producer (15 min):\n${token}\n`);
+      console.log(`\nToken for acme-producer (15 min):\n\nexport TOKEN=${token}\n`);
       console.log(`Try: curl -X POST http://127.0.0.1:8080/events -H "Content-Type: application/json" \\`);
       console.log(`       -H "Authorization: Bearer $TOKEN" \\`);
       console.log(
