@@ -1,5 +1,6 @@
-import type { AuditEvent } from '@audit/schema';
+import { type AuditEvent, OPTIONAL_STRING_FIELDS } from '@audit/schema';
 import { fromClickHouseTime } from './filters/values.ts';
+import { EVENT_COLUMNS } from './sql/build-query.ts';
 
 /** A row of `audit.events` as JSONEachRow returns the selected columns. */
 export interface EventRow {
@@ -21,16 +22,6 @@ export interface EventRow {
   event_details: string;
 }
 
-const OPTIONAL = [
-  'actor_type',
-  'resource_type',
-  'resource_id',
-  'action',
-  'outcome',
-  'ip',
-  'user_agent',
-] as const;
-
 /**
  * A stored row back in the contract's shape: optional fields stored as '' are omitted,
  * `event_details` is the stored JSON text parsed, times are ISO UTC with ms.
@@ -47,7 +38,7 @@ export function rowToEvent(row: EventRow): AuditEvent {
     schema_version: Number(row.schema_version),
     event_details: {},
   };
-  for (const k of OPTIONAL) if (row[k] !== '') event[k] = row[k];
+  for (const k of OPTIONAL_STRING_FIELDS) if (row[k] !== '') event[k] = row[k];
   event.event_details = parseDetails(row.event_details);
   return event;
 }
@@ -60,25 +51,8 @@ function parseDetails(text: string): Record<string, unknown> {
     : {};
 }
 
-/** CSV columns of an export, in this order; `event_details` is its JSON text. */
-export const CSV_COLUMNS = [
-  'event_id',
-  'event_type',
-  'timestamp',
-  'received_at',
-  'tenant_id',
-  'user_id',
-  'source',
-  'actor_type',
-  'resource_type',
-  'resource_id',
-  'action',
-  'outcome',
-  'ip',
-  'user_agent',
-  'schema_version',
-  'event_details',
-] as const;
+/** CSV columns of an export: the event columns, in their order; `event_details` is its JSON text. */
+const CSV_COLUMNS = EVENT_COLUMNS;
 
 /** RFC 4180: quote a field when it holds a quote, comma or line break. */
 function csvField(value: string): string {
