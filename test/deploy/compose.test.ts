@@ -193,12 +193,20 @@ describe('docker-compose.yml services', () => {
     });
   });
 
+  it('provisions the Grafana dashboard next to its datasource', () => {
+    const mounts = (svc('grafana').volumes ?? []) as string[];
+    expect(mounts).toContain(
+      './deploy/grafana/dashboards.yml:/etc/grafana/provisioning/dashboards/audit.yml:ro',
+    );
+    expect(mounts).toContain('./deploy/grafana:/var/lib/grafana/dashboards/audit:ro');
+  });
+
   it('mounts only files and directories that exist in the repository', () => {
     const sources = Object.values(services)
       .flatMap((s) => s.volumes ?? [])
       .map((v) => v.split(':')[0]!)
       .filter((src) => src.startsWith('./'));
-    expect(sources.length).toBe(7);
+    expect(sources.length).toBe(9);
     for (const src of sources) expect(exists(src), `${src} is missing`).toBe(true);
   });
 });
