@@ -29,6 +29,12 @@ const arg = (name: string, def: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
 const N = arg('events', 1_000_000);
+const strArg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? String(process.argv[i + 1]) : def;
+};
+/** The sink entry point to run (lets a before/after comparison run an older copy of the source). */
+const SINK_MAIN = strArg('main', 'services/sink/src/main.ts');
 const BATCH = arg('batch-rows', 50_000);
 const CHUNK = 50_000;
 const db = stack.CLICKHOUSE_DATABASE;
@@ -83,7 +89,7 @@ async function main() {
   await producer.disconnect();
   process.stdout.write('\n');
 
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'services/sink/src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SINK_MAIN], {
     cwd: root,
     env: {
       ...process.env,

@@ -440,7 +440,7 @@ describe('the service image (deploy/docker/Dockerfile)', () => {
         for (const m of code.matchAll(/new URL\(\s*'([^']+)',\s*import\.meta\.url\s*\)/g)) {
           // The bundle is one file in dist/: only a path from a file directly in src/ keeps its meaning.
           expect(path.dirname(file), `${name}/src/${file} opens ${m[1]}`).toBe('.');
-          const dir = /^\.\.\/([\w-]+)\/?$/.exec(m[1]!)?.[1];
+          const dir = /^\.\.\/([\w-]+)(?:\/[\w-]+)*\/?$/.exec(m[1]!)?.[1];
           expect(dir, `${name}/src/${file}: ${m[1]} is not a sibling directory of src/`).toBeTruthy();
           wanted.add(dir!);
         }

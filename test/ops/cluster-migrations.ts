@@ -1,9 +1,12 @@
-import path from 'node:path';
-import { loadMigrations, renderSql, splitStatements } from '../../services/sink/src/migrate.ts';
-import { root } from './metrics-catalog.ts';
+import {
+  CLUSTER_MIGRATIONS_DIR,
+  loadMigrations,
+  renderSql,
+  splitStatements,
+} from '../../services/sink/src/migrate.ts';
 
 /** The sharded/replicated variant of the sink's migrations (docs/scaling.md). */
-export const CLUSTER_DIR = path.join(root, 'deploy/clickhouse/cluster/migrations');
+export const CLUSTER_DIR = CLUSTER_MIGRATIONS_DIR;
 export const VARS = { database: 'audit', retentionDays: 365 };
 
 /** Every statement of the cluster migrations, rendered and split as the sink's runner does. */

@@ -34,6 +34,13 @@ export interface Auth {
 
 const isHmac = (alg: string) => alg.startsWith('HS');
 
+/**
+ * Clients send the same token on every request; reusing a successful verification for up to 60 s
+ * (never past `exp`) skips a WebCrypto signature check per request. A revoked signing key (JWKS)
+ * is therefore honoured for up to a minute longer for tokens already seen.
+ */
+const VERIFIED_CACHE = { maxEntries: 10_000, maxAgeMs: 60_000 };
+
 /** Checks the combination of options, loads the users file and builds the verifier. */
 export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
   const cfg = withDefaults(config);
@@ -63,6 +70,7 @@ export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
     audience: cfg.AUTH_AUDIENCE,
     clockSkewSeconds: cfg.AUTH_CLOCK_SKEW_SECONDS,
     tenantClaim: cfg.AUTH_TENANT_CLAIM,
+    cache: VERIFIED_CACHE,
   });
   const issueToken: IssueToken = secret
     ? createIssuer({

@@ -1,7 +1,9 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWSHeaderParameters, type JWTVerifyOptions, jwtVerify } from 'jose';
 import { type Principal, principalFromClaims } from './claims.ts';
 import type { Algorithm } from './config.ts';
 import { keysUnavailable, unauthorized } from './errors.ts';
+import { createVerifiedCache } from './verified-cache.ts';
 
 export interface VerifierSettings {
   algorithms: Algorithm[];
@@ -12,6 +14,8 @@ export interface VerifierSettings {
   audience?: string;
   clockSkewSeconds: number;
   tenantClaim: string;
+  /** Reuse of successful verifications (see verified-cache.ts); absent: every call verifies. */
+  cache?: { maxEntries: number; maxAgeMs: number };
 }
 
 /** A failure of the key source itself (network, HTTP status, bad JSON), as opposed to a bad token. */
@@ -20,6 +24,9 @@ class KeySourceError extends Error {}
 export type Verify = (token: string) => Promise<Principal>;
 
 export function createVerifier(s: VerifierSettings): Verify {
+  // A KeyObject made once: jose converts it to a WebCrypto key once per algorithm and caches it,
+  // whereas raw bytes would be imported into WebCrypto on every verification.
+  const secret: KeyObject | undefined = s.secret ? createSecretKey(s.secret) : undefined;
   const jwks = s.jwksUrl
     ? createRemoteJWKSet(new URL(s.jwksUrl), { timeoutDuration: s.jwksTimeoutMs })
     : undefined;
@@ -28,8 +35,8 @@ export function createVerifier(s: VerifierSettings): Verify {
   // type fits the alg, so an HS256 token can never be verified with a public key (and vice versa).
   const key = async (header: JWSHeaderParameters, token: Parameters<NonNullable<typeof jwks>>[1]) => {
     if (header.alg?.startsWith('HS')) {
-      if (!s.secret) throw new errors.JOSEAlgNotAllowed('no HMAC secret configured');
-      return s.secret;
+      if (!secret) throw new errors.JOSEAlgNotAllowed('no HMAC secret configured');
+      return secret;
     }
     if (!jwks) throw new errors.JOSEAlgNotAllowed('no JWKS configured');
     try {
@@ -49,14 +56,21 @@ export function createVerifier(s: VerifierSettings): Verify {
     ...(s.audience === undefined ? {} : { audience: s.audience }),
   };
 
+  const verified = s.cache ? createVerifiedCache(s.cache) : undefined;
+
   return async (token) => {
+    const hit = verified?.get(token);
+    if (hit) return hit;
     let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
     try {
       ({ payload } = await jwtVerify(token, key, options));
     } catch (err) {
       throw toApiError(err);
     }
-    return principalFromClaims(payload, s.tenantClaim);
+    const principal = principalFromClaims(payload, s.tenantClaim);
+    // `exp` is required, so it is a number here.
+    verified?.set(token, principal, payload.exp as number);
+    return principal;
   };
 }
 

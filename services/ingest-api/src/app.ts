@@ -3,7 +3,7 @@ import { createBaseApp, type HttpMetrics, type Logger } from '@audit/http';
 import type { Hono } from 'hono';
 import type { BodyLimits } from './body.ts';
 import { docsPage } from './docs-page.ts';
-import { addEventsRoute } from './events-route.ts';
+import { type Admission, addEventsRoute } from './events-route.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import type { EventPublisher } from './publisher.ts';
@@ -15,6 +15,7 @@ export interface AppDeps {
   auth: Auth;
   publisher: EventPublisher;
   limits: BodyLimits;
+  admission?: Admission;
   now?: () => Date;
 }
 

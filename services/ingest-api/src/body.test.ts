@@ -1,6 +1,13 @@
 import { ApiError } from '@audit/http';
 import { describe, expect, it } from 'vitest';
-import { type BodyLimits, bodyFormat, decodeUtf8, parseBody, readBodyCapped } from './body.ts';
+import {
+  type BodyLimits,
+  bodyFormat,
+  checkContentEncoding,
+  decodeUtf8,
+  parseBody,
+  readBodyCapped,
+} from './body.ts';
 
 const limits: BodyLimits = { json: { maxEvents: 3, maxBytes: 100 }, ndjson: { maxEvents: 4, maxBytes: 200 } };
 
@@ -168,5 +175,30 @@ describe('parseBody (ndjson)', () => {
   it('refuses more lines than the limit with 413', () => {
     const err = apiError(() => parseBody('{}\n{}\n{}\n{}\n{}\n', 'ndjson', limits));
     expect([err.status, err.code]).toEqual([413, 'too_many_events']);
+  });
+});
+
+describe('checkContentEncoding', () => {
+  it('accepts no coding, an empty header and identity (any case)', () => {
+    for (const v of [undefined, '', ' ', 'identity', 'IDENTITY', ' identity , identity ']) {
+      expect(() => checkContentEncoding(v)).not.toThrow();
+    }
+  });
+
+  it('refuses any other coding with 415 unsupported_media_type naming it', () => {
+    for (const [v, named] of [
+      ['gzip', 'gzip'],
+      ['br', 'br'],
+      ['Deflate', 'deflate'],
+      ['identity, gzip', 'gzip'],
+      ['gzip, br', 'gzip, br'],
+    ] as const) {
+      const e = apiError(() => checkContentEncoding(v));
+      expect(e.status).toBe(415);
+      expect(e.code).toBe('unsupported_media_type');
+      expect(e.message).toBe(
+        `Content-Encoding "${named}" is not supported; send the body uncompressed (identity)`,
+      );
+    }
   });
 });

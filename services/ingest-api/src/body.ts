@@ -36,6 +36,26 @@ export function bodyFormat(contentType: string | undefined): BodyFormat {
   return format;
 }
 
+/**
+ * Only identity-coded bodies are read. A coding we do not apply must be refused (RFC 9110
+ * §15.5.16), or an intermediary and this service disagree about what was sent.
+ */
+export function checkContentEncoding(contentEncoding: string | undefined): void {
+  const codings = (contentEncoding ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '' && s !== 'identity');
+  if (codings.length > 0) {
+    const named = codings.join(', ');
+    const shown = named.length > 64 ? `${named.slice(0, 64)}…` : named;
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `Content-Encoding "${shown}" is not supported; send the body uncompressed (identity)`,
+    );
+  }
+}
+
 function tooLarge(maxBytes: number): ApiError {
   return new ApiError(413, 'payload_too_large', `request body exceeds ${maxBytes} bytes`);
 }

@@ -31,11 +31,29 @@ export const ingestConfigSchema = stackSchema.extend(authConfigSchema.shape).ext
   /** Seconds a client is told to wait (`Retry-After`) after a 503. */
   INGEST_RETRY_AFTER_SECONDS: env.int(5, 1, 3600),
   /**
-   * Events handed to the producer but not yet acknowledged (including sends that already timed
-   * out and still retry in the background). Beyond it requests get 503 at once, which bounds
-   * memory during a Kafka outage.
+   * Events queued for the producer or sent but not yet acknowledged (including sends that already
+   * timed out and still retry in the background). Beyond it requests get 503 at once, which
+   * bounds memory during a Kafka outage.
    */
   INGEST_MAX_PENDING_EVENTS: env.int(100_000, 1),
+  /**
+   * Bytes of encoded Kafka messages queued or being sent (same rule as INGEST_MAX_PENDING_EVENTS;
+   * a request is let through when nothing else is pending). Bounds memory under load and outages.
+   */
+  INGEST_MAX_PENDING_BYTES: env.int(64 * MiB, 1),
+  /**
+   * Declared body bytes of requests in progress (read, parsed, waiting for Kafka). A request that
+   * does not fit waits, unread, for room (up to INGEST_KAFKA_TIMEOUT_MS, then 503); a request
+   * alone always fits. Kafka needs only a batch or two queued, so this bounds memory, not throughput.
+   */
+  INGEST_MAX_ACTIVE_BYTES: env.int(8 * MiB, 1),
+  /**
+   * Largest Kafka send in bytes: the events of concurrent requests are coalesced into one send up
+   * to this size (a bigger request is split). Keep it under the broker's `message.max.bytes` (1 MiB).
+   */
+  INGEST_KAFKA_MAX_BATCH_BYTES: env.int(1_000_000, 1024),
+  /** Most messages in one coalesced Kafka send. */
+  INGEST_KAFKA_MAX_BATCH_MESSAGES: env.int(10_000, 1),
   /** Kafka compression of produced batches: `none` or `gzip` (the only codec built into kafkajs). */
   INGEST_KAFKA_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
 });

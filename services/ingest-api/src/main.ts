@@ -1,6 +1,7 @@
 import { createAuth } from '@audit/auth';
 import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
 import { createKafka } from '@audit/kafka';
+import { createByteGate } from './admission.ts';
 import { createApp } from './app.ts';
 import { limitsFromConfig, loadIngestConfig } from './config.ts';
 import { createIngestMetrics } from './metrics.ts';
@@ -18,6 +19,9 @@ const publisher = createKafkaPublisher({
   timeoutMs: config.INGEST_KAFKA_TIMEOUT_MS,
   retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
   maxPendingEvents: config.INGEST_MAX_PENDING_EVENTS,
+  maxPendingBytes: config.INGEST_MAX_PENDING_BYTES,
+  maxBatchBytes: config.INGEST_KAFKA_MAX_BATCH_BYTES,
+  maxBatchMessages: config.INGEST_KAFKA_MAX_BATCH_MESSAGES,
   compression: config.INGEST_KAFKA_COMPRESSION,
   logger,
   metrics,
@@ -27,7 +31,19 @@ const publisher = createKafkaPublisher({
 const problems = await publisher.ready();
 if (problems.length > 0) logger.warn({ problems }, 'kafka not ready yet; will retry');
 
-const app = createApp({ logger, httpMetrics, metrics, auth, publisher, limits: limitsFromConfig(config) });
+const app = createApp({
+  logger,
+  httpMetrics,
+  metrics,
+  auth,
+  publisher,
+  limits: limitsFromConfig(config),
+  admission: {
+    gate: createByteGate(config.INGEST_MAX_ACTIVE_BYTES),
+    timeoutMs: config.INGEST_KAFKA_TIMEOUT_MS,
+    retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
+  },
+});
 const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST });
 logger.info({ url: server.url, topic: config.KAFKA_TOPIC }, 'ingest-api listening');
 

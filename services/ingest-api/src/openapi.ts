@@ -166,7 +166,9 @@ export function openApiDocument(limits: BodyLimits) {
               'Token lacks events:write (forbidden) or an event names another tenant (tenant_mismatch)',
             ),
             '413': err('payload_too_large (bytes) or too_many_events'),
-            '415': err('unsupported_media_type'),
+            '415': err(
+              'unsupported_media_type: not JSON/NDJSON (UTF-8), or a Content-Encoding other than identity',
+            ),
             '503': err('unavailable: Kafka did not acknowledge in time; retry with the same event_ids', {
               'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' },
             }),

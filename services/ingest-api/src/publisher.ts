@@ -1,6 +1,7 @@
 import { ApiError, type Logger } from '@audit/http';
 import { CompressionTypes, type Kafka, type Message, type Producer } from '@audit/kafka';
 import { type AuditEvent, serializeEvent } from '@audit/schema';
+import { createCoalescer } from './coalescer.ts';
 import type { IngestMetrics } from './metrics.ts';
 
 /** Where accepted events go. `publish` resolves only once every event is durable. */
@@ -22,6 +23,12 @@ export interface KafkaPublisherOptions {
   timeoutMs: number;
   retryAfterSeconds: number;
   maxPendingEvents: number;
+  /** Bytes of messages queued or being sent; beyond it 503 at once. Default 64 MiB. */
+  maxPendingBytes?: number;
+  /** Largest coalesced send in bytes (the broker's `message.max.bytes` is 1 MiB per batch). Default 1,000,000. */
+  maxBatchBytes?: number;
+  /** Most messages in one coalesced send. Default 10,000. */
+  maxBatchMessages?: number;
   compression: 'none' | 'gzip';
   logger: Logger;
   metrics: IngestMetrics;
@@ -30,16 +37,35 @@ export interface KafkaPublisherOptions {
   readyTimeoutMs?: number;
 }
 
+const HEADERS = { 'content-type': 'application/json', 'schema-version': '1' };
+/** Header keys and values plus a generous bound on a v2 record's varint fields. */
+const RECORD_OVERHEAD = 'content-type'.length + 'application/json'.length + 'schema-version'.length + 1 + 32;
+
+/**
+ * A Kafka message with key and value as strings. Strings, not Buffers: a waiting request then
+ * holds one compact heap string per event instead of slices of off-heap pool slabs, which kept
+ * the process' RSS higher under load (kafkajs copies the bytes into its own encoder either way).
+ */
+export interface OutgoingMessage extends Message {
+  key: string;
+  value: string;
+}
+
 /**
  * The Kafka message for one event. Key `tenant/user`: events of one actor stay ordered on one
  * partition, while a large tenant still spreads over all partitions by its users.
  */
-export function toMessage(event: AuditEvent): Message {
+export function toMessage(event: AuditEvent): OutgoingMessage {
   return {
     key: `${event.tenant_id}/${event.user_id}`,
     value: serializeEvent(event),
-    headers: { 'content-type': 'application/json', 'schema-version': '1' },
+    headers: HEADERS,
   };
+}
+
+/** What a message adds to a record batch, for the batch and pending-bytes bounds. */
+export function messageBytes(m: OutgoingMessage): number {
+  return Buffer.byteLength(m.value) + Buffer.byteLength(m.key) + RECORD_OVERHEAD;
 }
 
 class Timeout extends Error {}
@@ -53,20 +79,30 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * An idempotent kafkajs producer (acks=all) behind a bounded wait.
+ * An idempotent kafkajs producer (acks=all) behind a group commit and a bounded wait.
  *
- * The request stops waiting after `timeoutMs` and answers 503, but the send is never cancelled:
- * it carries on (with kafkajs' bounded retries) and may still land. Clients resend with the same
- * event_id; storage deduplicates. `maxPendingEvents` bounds what such sends hold in memory.
+ * kafkajs' idempotent producer keeps one Produce request in flight, so one send per HTTP request
+ * made concurrent requests queue one round trip each. Instead, the messages of concurrent
+ * requests are coalesced (`coalescer.ts`): one send at a time, carrying everything that arrived
+ * while the previous one ran. A request is answered 202 only when all of its messages were
+ * acknowledged; a failed send fails every request that had messages in it.
+ *
+ * The request stops waiting after `timeoutMs` and answers 503. Its messages that are still
+ * queued are dropped; a send already running is never cancelled: it carries on (with kafkajs'
+ * bounded retries) and may still land. Clients resend with the same event_id; storage
+ * deduplicates. `maxPendingEvents`/`maxPendingBytes` bound what queued and running sends hold.
  *
  * A send that finally fails leaves kafkajs' idempotence sequence numbers unreliable (it rolls
  * them back even if the broker wrote the batch, and a later batch could then be taken for a
- * duplicate and dropped). So after any failure the producer is retired and the next request
- * gets a fresh one (a new producer id, fresh sequences), as the Java client does by bumping
- * the epoch. A retired producer is disconnected once its own sends settle.
+ * duplicate and dropped). So after any failure the producer is retired and the next send gets a
+ * fresh one (a new producer id, fresh sequences), as the Java client does by bumping the epoch.
+ * A send that outlives `timeoutMs` retires its producer too: the next batch must not wait behind
+ * it, and a producer never has more than one send of ours in flight. A retired producer is
+ * disconnected once its own sends settle.
  */
 export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublisher {
   const { kafka, topic, logger, metrics } = opts;
+  const maxPendingBytes = opts.maxPendingBytes ?? 64 * 1024 * 1024;
   const admin = kafka.admin({ retry: { retries: 0 } });
   const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   const unavailable = (message: string) =>
@@ -84,7 +120,9 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
   let closing = false;
   const inFlight = new Set<Promise<unknown>>();
   const retiredGenerations = new Set<Promise<unknown>>();
-  let pendingEvents = 0;
+  // Handed to kafkajs and not settled yet (including sends nobody waits for any more).
+  let sendingEvents = 0;
+  let sendingBytes = 0;
 
   function generation(): Generation {
     if (!current || current.retired) {
@@ -114,7 +152,7 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
   function retire(gen: Generation, err: unknown) {
     if (gen.retired) return;
     gen.retired = true;
-    logger.warn({ err }, 'kafka producer failed; the next request uses a new producer');
+    logger.warn({ err }, 'kafka producer failed or stalled; the next send uses a new producer');
     disconnectWhenIdle(gen);
   }
 
@@ -133,43 +171,86 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
     return gen.connecting;
   }
 
-  function sendOn(gen: Generation, events: AuditEvent[]): Promise<unknown> {
+  /** One coalesced send; the coalescer never calls it again before it settles. */
+  function sendBatch(messages: OutgoingMessage[], bytes: number): Promise<void> {
+    const gen = generation();
     gen.sends++;
-    pendingEvents += events.length;
+    sendingEvents += messages.length;
+    sendingBytes += bytes;
     const p = connected(gen)
-      .then(() => gen.producer.send({ topic, acks: -1, compression, messages: events.map(toMessage) }))
+      .then(() => gen.producer.send({ topic, acks: -1, compression, messages }))
       .catch((err: unknown) => {
         retire(gen, err);
         throw err;
       })
       .finally(() => {
         gen.sends--;
-        pendingEvents -= events.length;
+        sendingEvents -= messages.length;
+        sendingBytes -= bytes;
         inFlight.delete(p);
         if (gen.retired) disconnectWhenIdle(gen);
       });
     inFlight.add(p);
-    // The request may have stopped waiting; a late failure must not become an unhandled rejection.
+    // Nobody may wait for it any more; a late failure must not become an unhandled rejection.
     p.catch(() => {});
-    return p;
+    return withTimeout(p, opts.timeoutMs).then(
+      () => {},
+      (err: unknown) => {
+        if (err instanceof Timeout) retire(gen, err);
+        throw err;
+      },
+    );
   }
+
+  const coalescer = createCoalescer<OutgoingMessage>({
+    send: sendBatch,
+    sizeOf: messageBytes,
+    maxBatchBytes: opts.maxBatchBytes ?? 1_000_000,
+    maxBatchMessages: opts.maxBatchMessages ?? 10_000,
+  });
+  const pending = () => ({
+    events: coalescer.queued.messages + sendingEvents,
+    bytes: coalescer.queued.bytes + sendingBytes,
+  });
 
   async function publish(events: AuditEvent[]): Promise<void> {
     if (closing) throw unavailable('shutting down');
-    if (pendingEvents + events.length > opts.maxPendingEvents) {
+    // Encode now, so the caller's parsed objects can be collected while the request waits.
+    const messages = events.map(toMessage);
+    let bytes = 0;
+    for (const m of messages) bytes += messageBytes(m);
+    const p = pending();
+    // A request alone is always let through, so a maximal body is never refused for its size.
+    if (
+      (p.events > 0 || p.bytes > 0) &&
+      (p.events + messages.length > opts.maxPendingEvents || p.bytes + bytes > maxPendingBytes)
+    ) {
       throw unavailable('too many events waiting for Kafka');
     }
     const t0 = performance.now();
     const observe = (outcome: string) =>
       metrics.kafkaSend.labels(outcome).observe((performance.now() - t0) / 1000);
+    const submission = coalescer.submit(messages);
+    submission.done.catch(() => {});
     try {
-      await withTimeout(sendOn(generation(), events), opts.timeoutMs);
+      await withTimeout(submission.done, opts.timeoutMs);
       observe('ok');
     } catch (err) {
       const timedOut = err instanceof Timeout;
+      // Whatever of this request is still queued is not sent: its client gets 503 and resends.
+      if (timedOut) submission.cancel(err);
       observe(timedOut ? 'timeout' : 'error');
       logger.warn({ err, events: events.length, timedOut }, 'kafka send not acknowledged');
       throw unavailable(timedOut ? 'Kafka did not acknowledge in time' : 'Kafka is unavailable');
+    }
+  }
+
+  /** Until nothing is queued or being sent (the caller bounds the wait). */
+  async function drained(): Promise<void> {
+    for (;;) {
+      if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      else if (coalescer.sending || coalescer.queued.messages > 0) await new Promise((r) => setImmediate(r));
+      else return;
     }
   }
 
@@ -206,8 +287,8 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
     },
     async close() {
       closing = true;
-      await withTimeout(Promise.allSettled([...inFlight]), opts.timeoutMs).catch(() => {
-        logger.warn({ pendingEvents }, 'closing with Kafka sends still unacknowledged');
+      await withTimeout(drained(), opts.timeoutMs).catch(() => {
+        logger.warn({ pending: pending() }, 'closing with Kafka sends still unacknowledged');
       });
       await Promise.allSettled([current?.producer.disconnect(), admin.disconnect(), ...retiredGenerations]);
     },

@@ -10,6 +10,7 @@ import {
   type KafkaMessage,
 } from '@audit/kafka';
 import type { Hono } from 'hono';
+import { createByteGate } from '../src/admission.ts';
 import { createApp } from '../src/app.ts';
 import type { BodyLimits } from '../src/body.ts';
 import { createIngestMetrics, type IngestMetrics } from '../src/metrics.ts';
@@ -130,6 +131,11 @@ export async function buildApp(opts: {
     auth,
     publisher,
     limits: opts.limits ?? DEFAULT_LIMITS,
+    admission: {
+      gate: createByteGate(8 * 1024 * 1024),
+      timeoutMs: opts.timeoutMs ?? 5000,
+      retryAfterSeconds: 5,
+    },
   });
   return { app, auth, publisher, metrics, close: () => publisher.close() };
 }

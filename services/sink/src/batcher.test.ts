@@ -113,4 +113,21 @@ describe('Batcher', () => {
     b.release('t', 0, second);
     expect(b.isSealed('t', 0)).toBe(false);
   });
+
+  it('sealLargest seals the open batch holding the most bytes, skipping sealed partitions', () => {
+    const b = new Batcher<number>({ maxRows: 100, maxBytes: 1e9, maxWaitMs: 1000 });
+    b.offer('t', 0, items(0, 3, 10), 0);
+    b.offer('t', 1, items(0, 5, 10), 0);
+    b.offer('t', 2, items(0, 4, 10), 0);
+    const first = b.sealLargest();
+    expect([first?.partition, first?.bytes, first?.lastOffset]).toEqual([1, 50, '4']);
+    expect(b.isSealed('t', 1)).toBe(true);
+    expect(b.bufferedBytes()).toBe(120);
+    expect(b.sealLargest()?.partition).toBe(2);
+    expect(b.sealLargest()?.partition).toBe(0);
+    expect(b.sealLargest()).toBeUndefined();
+    // A sealed partition resumes at the next offset after its release.
+    b.release('t', 1, first!);
+    expect(b.offer('t', 1, items(5, 2, 10), 0).consumed).toBe(2);
+  });
 });

@@ -129,6 +129,18 @@ export class Batcher<T> {
     return out;
   }
 
+  /**
+   * Seals the largest open batch (by bytes), if any. Used when the global memory budget is reached
+   * while no batch is full: the cut then depends on timing, like a `maxWaitMs` cut (see consumer.ts).
+   */
+  sealLargest(): Batch<T> | undefined {
+    let best: PartitionState<T> | undefined;
+    for (const s of this.parts.values()) {
+      if (s.open && !s.sealed && (!best || s.open.bytes > best.open!.bytes)) best = s;
+    }
+    return best ? this.seal(best) : undefined;
+  }
+
   /** The sealed batch of a partition was written (or abandoned): the partition takes messages again. */
   release(topic: string, partition: number, batch: Batch<T>): void {
     const s = this.parts.get(partitionKey(topic, partition));

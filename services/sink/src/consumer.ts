@@ -1,11 +1,11 @@
 import type { Logger } from '@audit/http';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from '@audit/kafka';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from '@audit/kafka';
 import { validateKafkaMessage } from '@audit/schema';
 import { type Batch, Batcher, partitionKey } from './batcher.ts';
 import { type DlqReason, type DlqSender, type SourceMessage, toDlqMessage } from './dlq.ts';
 import type { SinkMetrics } from './metrics.ts';
 import { type EventRow, toRow } from './to-row.ts';
-import { backoffDelay, type Inserter, insertSplitting, sleep } from './writer.ts';
+import { backoffDelay, type Inserter, insertSplitting, type StreamInserter, sleep } from './writer.ts';
 
 export interface SinkConsumerOptions {
   topic: string;
@@ -15,6 +15,12 @@ export interface SinkConsumerOptions {
   maxBytes: number;
   maxWaitMs: number;
   insertConcurrency: number;
+  /**
+   * Global budget of Kafka message bytes held in batches (open, sealed and being inserted) across
+   * all partitions: at the budget every partition stops fetching and the largest batches are
+   * written until the total is back under 3/4 of it.
+   */
+  maxBufferBytes: number;
   fetchMaxBytesPerPartition: number;
   sessionTimeoutMs: number;
   retryInitialMs: number;
@@ -25,22 +31,52 @@ export interface SinkConsumerOptions {
 
 export interface SinkConsumerDeps {
   kafka: Kafka;
-  insert: Inserter<EventRow>;
+  insert: StreamInserter<EventRow>;
   dlq: DlqSender;
   metrics: SinkMetrics;
   logger: Logger;
   options: SinkConsumerOptions;
 }
 
-interface Flight {
-  batch: Batch<KafkaMessage>;
-  /** Set when the partition is revoked while the batch is written: never commit it then. */
-  revoked: boolean;
+/**
+ * A fetched message copied out of kafkajs' fetch response. kafkajs decodes keys, values and header
+ * values as slices of the response buffer (up to the fetch's maxBytes), so keeping one message of a
+ * response would pin all of it until the message's batch is written.
+ */
+export interface Held {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
 }
 
-interface Entry {
-  row: EventRow;
-  msg: KafkaMessage;
+const copyBuf = (b: Buffer | null | undefined): Buffer | null => (b ? Buffer.from(b) : null);
+
+function hold(m: KafkaMessage): Held {
+  let headers: IHeaders | undefined;
+  if (m.headers) {
+    headers = {};
+    for (const [k, v] of Object.entries(m.headers)) {
+      headers[k] = Array.isArray(v)
+        ? v.map((x) => (Buffer.isBuffer(x) ? Buffer.from(x) : x))
+        : Buffer.isBuffer(v)
+          ? Buffer.from(v)
+          : v;
+    }
+  }
+  return { offset: m.offset, timestamp: m.timestamp, key: copyBuf(m.key), value: copyBuf(m.value), headers };
+}
+
+interface DeadLetter {
+  reason: DlqReason;
+  error: unknown;
+}
+
+interface Flight {
+  batch: Batch<Held>;
+  /** Set when the partition is revoked while the batch is written: never commit it then. */
+  revoked: boolean;
 }
 
 class Abandoned extends Error {}
@@ -53,15 +89,22 @@ class Abandoned extends Error {}
  *   3. commits last+1 only after ClickHouse acknowledged — unless the partition was revoked,
  *   4. resumes the partition.
  * Retryable failures are retried forever with capped backoff while the partition stays paused, so
- * memory is bounded by one batch per partition and the process never crash-loops.
+ * the process never crash-loops.
+ *
+ * Memory is bounded independently of the backlog: fetched messages are copied out of the fetch
+ * response (see `Held`), all partitions stop fetching while the buffered bytes are over
+ * `maxBufferBytes` (the biggest batches are sealed and written meanwhile), and rows are converted
+ * while they stream into the insert instead of being materialised per batch.
  */
 export class SinkConsumer {
   private readonly consumer: Consumer;
-  private readonly batcher: Batcher<KafkaMessage>;
+  private readonly batcher: Batcher<Held>;
   private readonly log: Logger;
   private assigned = new Set<string>();
   private readonly inflight = new Map<string, Flight>();
-  private queue: Batch<KafkaMessage>[] = [];
+  private queue: Batch<Held>[] = [];
+  /** Over the memory budget: fetching stays paused until the buffered bytes drop to 3/4 of it. */
+  private overBudget = false;
   private active = 0;
   private joinedGroup = false;
   private stopping = false;
@@ -81,7 +124,8 @@ export class SinkConsumer {
       maxBytesPerPartition: o.fetchMaxBytesPerPartition,
       // Long polls delay a graceful stop by up to this much; an idle sink polls twice a second.
       maxWaitTimeInMs: 500,
-      maxBytes: Math.max(o.fetchMaxBytesPerPartition * 4, 50 * 1024 * 1024),
+      // One fetch response is decoded in full before it is offered; keep it a fraction of the budget.
+      maxBytes: Math.max(o.fetchMaxBytesPerPartition, Math.floor(o.maxBufferBytes / 8)),
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(o.sessionTimeoutMs / 10)),
       // Kafka-side failures: kafkajs rejoins and restarts the consumer instead of crashing us.
@@ -106,7 +150,8 @@ export class SinkConsumer {
     // A new group starts at the earliest offset: events produced before the first sink are kept.
     await this.consumer.subscribe({ topic: this.deps.options.topic, fromBeginning: true });
     await this.run();
-    const every = Math.max(10, Math.min(100, Math.floor(this.deps.options.maxWaitMs / 4)));
+    // The tick's period adds to a batch's wait: keep it a small fraction of maxWaitMs.
+    const every = Math.max(10, Math.min(50, Math.floor(this.deps.options.maxWaitMs / 10)));
     this.tickTimer = setInterval(() => this.tick(), every);
   }
 
@@ -170,9 +215,7 @@ export class SinkConsumer {
     this.joinedGroup = true;
     // kafkajs refetches from the committed offsets after a join; a partition whose batch is still
     // being written stays paused (the batcher skips anything below its position anyway).
-    for (const [key, f] of this.inflight) {
-      if (next.has(key) && !f.revoked) this.pause(f.batch.topic, f.batch.partition);
-    }
+    this.syncFlow();
     this.log.info({ assignment: this.assignment() }, 'joined group');
   }
 
@@ -198,33 +241,57 @@ export class SinkConsumer {
       this.committed.set(key, BigInt(batch.messages[0].offset));
     }
     this.updateLag(topic, partition);
-    const items = batch.messages.map((m) => ({
-      offset: m.offset,
-      bytes: (m.value?.length ?? 0) + (m.key?.length ?? 0),
-      value: m,
-    }));
-    const r = this.batcher.offer(topic, partition, items, Date.now());
-    if (r.resolveThrough !== undefined) resolveOffset(r.resolveThrough);
-    if (r.sealed) this.enqueue(r.sealed);
+    // A fetch already under way when the partition was paused: nothing is taken (or copied).
+    if (!this.batcher.isSealed(topic, partition)) {
+      const items = batch.messages.map((m) => ({
+        offset: m.offset,
+        bytes: (m.value?.length ?? 0) + (m.key?.length ?? 0),
+        value: hold(m),
+      }));
+      const r = this.batcher.offer(topic, partition, items, Date.now());
+      if (r.resolveThrough !== undefined) resolveOffset(r.resolveThrough);
+      if (r.sealed) this.enqueue(r.sealed);
+    }
     // Unconsumed messages are not resolved: kafkajs fetches them again after the resume.
-    if (this.batcher.isSealed(topic, partition)) this.pause(topic, partition);
-    this.deps.metrics.bufferedBytes.set(this.batcher.bufferedBytes());
+    this.syncFlow();
   }
 
   private tick(): void {
-    for (const b of this.batcher.due(Date.now())) {
-      this.pause(b.topic, b.partition);
+    for (const b of this.batcher.due(Date.now())) this.enqueue(b);
+    this.syncFlow();
+  }
+
+  /**
+   * Flow control, recomputed after every change: a partition fetches only while its batch is not
+   * sealed (one batch per partition) and the sink is under its memory budget. Over the budget,
+   * the largest open batches are sealed whenever a writer is free, so the buffered bytes drain
+   * through inserts even when no batch is full.
+   */
+  private syncFlow(): void {
+    const o = this.deps.options;
+    const buffered = this.batcher.bufferedBytes();
+    this.deps.metrics.bufferedBytes.set(buffered);
+    if (this.stopping) return;
+    if (buffered >= o.maxBufferBytes) this.overBudget = true;
+    else if (buffered <= o.maxBufferBytes * 0.75) this.overBudget = false;
+    while (this.overBudget && this.active + this.queue.length < o.insertConcurrency) {
+      const b = this.batcher.sealLargest();
+      if (!b) break;
       this.enqueue(b);
     }
-    this.deps.metrics.bufferedBytes.set(this.batcher.bufferedBytes());
-  }
-
-  private pause(topic: string, partition: number) {
-    this.flowControl(() => this.consumer.pause([{ topic, partitions: [partition] }]));
-  }
-
-  private resume(topic: string, partition: number) {
-    this.flowControl(() => this.consumer.resume([{ topic, partitions: [partition] }]));
+    const pause = new Map<string, number[]>();
+    const resume = new Map<string, number[]>();
+    for (const key of this.assigned) {
+      const [topic, p] = key.split('\u0000') as [string, string];
+      const partition = Number(p);
+      const target = this.overBudget || this.batcher.isSealed(topic, partition) ? pause : resume;
+      const list = target.get(topic) ?? [];
+      list.push(partition);
+      target.set(topic, list);
+    }
+    const toList = (m: Map<string, number[]>) => [...m].map(([topic, partitions]) => ({ topic, partitions }));
+    if (pause.size > 0) this.flowControl(() => this.consumer.pause(toList(pause)));
+    if (resume.size > 0) this.flowControl(() => this.consumer.resume(toList(resume)));
   }
 
   /**
@@ -245,7 +312,7 @@ export class SinkConsumer {
     }
   }
 
-  private enqueue(batch: Batch<KafkaMessage>) {
+  private enqueue(batch: Batch<Held>) {
     this.queue.push(batch);
     this.pump();
   }
@@ -256,6 +323,8 @@ export class SinkConsumer {
       this.active++;
       this.write(batch).finally(() => {
         this.active--;
+        // A free writer: re-evaluate the budget (may seal the next batch) and resume partitions.
+        this.syncFlow();
         this.pump();
         if (this.active === 0 && this.queue.length === 0) {
           for (const w of this.idleWaiters.splice(0)) w();
@@ -264,7 +333,7 @@ export class SinkConsumer {
     }
   }
 
-  private async write(batch: Batch<KafkaMessage>): Promise<void> {
+  private async write(batch: Batch<Held>): Promise<void> {
     const { topic, partition } = batch;
     const key = partitionKey(topic, partition);
     const flight: Flight = { batch, revoked: !this.assigned.has(key) };
@@ -297,8 +366,6 @@ export class SinkConsumer {
     } finally {
       if (this.inflight.get(key) === flight) this.inflight.delete(key);
       this.batcher.release(topic, partition, batch);
-      if (!flight.revoked && !this.stopping && this.assigned.has(key)) this.resume(topic, partition);
-      m.bufferedBytes.set(this.batcher.bufferedBytes());
     }
   }
 
@@ -306,47 +373,66 @@ export class SinkConsumer {
     const { batch } = flight;
     const { topic, partition } = batch;
     const m = this.deps.metrics;
-    {
-      const { rows, dead } = this.convert(batch);
-      m.batchRows.observe(batch.items.length);
-      m.batchBytes.observe(batch.bytes);
-      await this.sendDlq(dead, flight);
-
-      const token = `${topic}-${partition}-${batch.firstOffset}-${batch.lastOffset}`;
-      if (rows.length > 0) {
-        const insert: Inserter<Entry> = (req) =>
-          this.deps.insert({ table: req.table, token: req.token, rows: req.rows.map((e) => e.row) });
-        const t0 = performance.now();
-        const outcome = await this.retrying('insert', flight, () =>
-          insertSplitting(insert, { table: this.deps.options.table, rows, token }, () =>
-            m.retries.inc({ op: 'split' }),
-          ),
-        );
-        m.insertSeconds.observe((performance.now() - t0) / 1000);
-        m.rowsInserted.inc(outcome.inserted);
-        await this.sendDlq(
-          outcome.rejected.map((r) => ({
-            src: source(topic, partition, r.row.msg),
-            reason: 'rejected' as const,
-            error: [{ path: '', message: `clickhouse: ${r.error}` }],
-          })),
-          flight,
-        );
-        this.inserts++;
-        if (this.deps.options.crashAfterInsert > 0 && this.inserts === this.deps.options.crashAfterInsert) {
-          this.log.warn({ token }, 'fault injection: SIGKILL between insert and commit');
-          process.kill(process.pid, 'SIGKILL');
-        }
-      }
-      await this.commit(flight, BigInt(batch.lastOffset) + 1n);
+    m.batchRows.observe(batch.items.length);
+    m.batchBytes.observe(batch.bytes);
+    // Schema failures are found while the rows stream into the insert; a retried or split insert
+    // meets the same messages again, hence a map keyed by message.
+    const dead = new Map<Held, DeadLetter>();
+    let inserted = 0;
+    const insert: Inserter<Held> = async (req) => {
+      const counter = { rows: 0 };
+      const rows = this.rows(batch, req.rows, dead, counter);
+      const first = rows.next();
+      if (first.done) return; // nothing valid in this range: no insert at all
+      await this.deps.insert({ table: req.table, token: req.token, rows: prepend(first.value, rows) });
+      inserted += counter.rows;
+    };
+    const token = `${topic}-${partition}-${batch.firstOffset}-${batch.lastOffset}`;
+    const t0 = performance.now();
+    const outcome = await this.retrying('insert', flight, () => {
+      inserted = 0;
+      return insertSplitting(insert, { table: this.deps.options.table, rows: batch.items, token }, () =>
+        m.retries.inc({ op: 'split' }),
+      );
+    });
+    if (inserted > 0) {
+      m.insertSeconds.observe((performance.now() - t0) / 1000);
+      m.rowsInserted.inc(inserted);
     }
+    const letters = batch.items.flatMap((msg) => {
+      const d = dead.get(msg);
+      return d ? [{ src: source(topic, partition, msg), reason: d.reason, error: d.error }] : [];
+    });
+    for (const r of outcome.rejected) {
+      if (dead.has(r.row)) continue;
+      letters.push({
+        src: source(topic, partition, r.row),
+        reason: 'rejected' as const,
+        error: [{ path: '', message: `clickhouse: ${r.error}` }],
+      });
+    }
+    await this.sendDlq(letters, flight);
+    if (inserted > 0) {
+      this.inserts++;
+      if (this.deps.options.crashAfterInsert > 0 && this.inserts === this.deps.options.crashAfterInsert) {
+        this.log.warn({ token }, 'fault injection: SIGKILL between insert and commit');
+        process.kill(process.pid, 'SIGKILL');
+      }
+    }
+    await this.commit(flight, BigInt(batch.lastOffset) + 1n);
   }
 
-  /** Every message through the schema: rows for ClickHouse, the rest for the DLQ. */
-  private convert(batch: Batch<KafkaMessage>) {
-    const rows: Entry[] = [];
-    const dead: Array<{ src: SourceMessage; reason: DlqReason; error: unknown }> = [];
-    for (const msg of batch.items) {
+  /**
+   * Every message through the schema, lazily: rows for ClickHouse are yielded one at a time (and
+   * become garbage once encoded), the rest are recorded in `dead` for the DLQ. Never throws.
+   */
+  private *rows(
+    batch: Batch<Held>,
+    msgs: Held[],
+    dead: Map<Held, DeadLetter>,
+    counter: { rows: number },
+  ): Generator<EventRow, void, undefined> {
+    for (const msg of msgs) {
       const v = validateKafkaMessage(msg.value, {
         topic: batch.topic,
         partition: batch.partition,
@@ -354,17 +440,22 @@ export class SinkConsumer {
         timestamp: msg.timestamp,
       });
       if (!v.ok) {
-        dead.push({ src: source(batch.topic, batch.partition, msg), reason: v.reason, error: v.issues });
+        dead.set(msg, { reason: v.reason, error: v.issues });
         continue;
       }
+      let row: EventRow;
       try {
-        rows.push({ row: toRow(v.event, batch.partition, msg.offset), msg });
+        row = toRow(v.event, batch.partition, msg.offset);
       } catch (err) {
-        const issues = [{ path: '', message: String((err as Error).message ?? err) }];
-        dead.push({ src: source(batch.topic, batch.partition, msg), reason: 'invalid', error: issues });
+        dead.set(msg, {
+          reason: 'invalid',
+          error: [{ path: '', message: String((err as Error).message ?? err) }],
+        });
+        continue;
       }
+      counter.rows++;
+      yield row;
     }
-    return { rows, dead };
   }
 
   private async sendDlq(
@@ -466,7 +557,12 @@ export class SinkConsumer {
   }
 }
 
-function source(topic: string, partition: number, msg: KafkaMessage): SourceMessage {
+function* prepend<T>(first: T, rest: Iterator<T>): Generator<T, void, undefined> {
+  yield first;
+  for (let r = rest.next(); !r.done; r = rest.next()) yield r.value;
+}
+
+function source(topic: string, partition: number, msg: Held): SourceMessage {
   return {
     topic,
     partition,

@@ -1,7 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { loadMigrations, parseRetentionDays, renderSql, splitStatements } from './migrate.ts';
+import {
+  CLUSTER_MIGRATIONS_DIR,
+  loadMigrations,
+  MIGRATIONS_DIR,
+  parseRetentionDays,
+  renderSql,
+  splitStatements,
+} from './migrate.ts';
 
 describe('migrations', () => {
+  it('the cluster variant has the same versions, all ON CLUSTER, with a Distributed events table', () => {
+    const single = loadMigrations(MIGRATIONS_DIR);
+    const cluster = loadMigrations(CLUSTER_MIGRATIONS_DIR);
+    expect(cluster.map((m) => `${m.version}_${m.name}`)).toEqual(single.map((m) => `${m.version}_${m.name}`));
+    const statements = cluster.flatMap((m) =>
+      splitStatements(renderSql(m.sql, { database: 'audit', retentionDays: 90 })),
+    );
+    for (const s of statements) expect(s).toMatch(/ON CLUSTER '\{cluster\}'/);
+    expect(statements.join('\n')).toMatch(
+      /CREATE TABLE IF NOT EXISTS audit\.events ON CLUSTER .*\n?.*ENGINE = Distributed/,
+    );
+    expect(statements.join('\n')).toContain('TTL toDateTime(timestamp) + INTERVAL 90 DAY');
+  });
+
   it('are numbered 1..n and each statement is idempotent (IF NOT EXISTS), never DROP', () => {
     const ms = loadMigrations();
     expect(ms.map((m) => `${m.version}_${m.name}`)).toEqual(['1_database', '2_events']);

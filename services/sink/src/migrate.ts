@@ -6,6 +6,14 @@ import type { ClickHouseClient } from '@audit/clickhouse';
 import type { Logger } from '@audit/http';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+/** The sharded/replicated variant: the same versions, ON CLUSTER, Replicated + Distributed (docs/scaling.md). */
+export const CLUSTER_MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/cluster/', import.meta.url));
+
+/**
+ * `single`: one server, `events` is a ReplacingMergeTree. `cluster`: `events_local` is a
+ * ReplicatedReplacingMergeTree on every shard and `events` a Distributed table over it.
+ */
+export type Topology = 'single' | 'cluster';
 
 export interface Migration {
   version: number;
@@ -100,15 +108,34 @@ function checkUnchanged(m: Migration, applied: Applied | undefined) {
   }
 }
 
-async function migrateOnce(ch: ClickHouseClient, migrations: Migration[], vars: MigrationVars) {
+/** The bookkeeping table; on a cluster it is replicated so every node sees one history. */
+function bookkeepingDdl(db: string, topology: Topology): string[] {
+  const columns = `(
+      version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    )`;
+  if (topology === 'single') {
+    return [
+      `CREATE DATABASE IF NOT EXISTS ${db}`,
+      `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations ${columns} ENGINE = ReplacingMergeTree ORDER BY version`,
+    ];
+  }
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${db} ON CLUSTER '{cluster}'`,
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations ON CLUSTER '{cluster}' ${columns}
+    ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/${db}/schema_migrations', '{replica}')
+    ORDER BY version`,
+  ];
+}
+
+async function migrateOnce(
+  ch: ClickHouseClient,
+  migrations: Migration[],
+  vars: MigrationVars,
+  topology: Topology,
+) {
   const db = vars.database;
   // Bookkeeping first: it lives in the database that migration 1 creates.
-  await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-  await ch.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
-      version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
-    ) ENGINE = ReplacingMergeTree ORDER BY version`,
-  });
+  for (const query of bookkeepingDdl(db, topology)) await ch.command({ query });
   const before = await appliedMigrations(ch, db);
   const applied: number[] = [];
   for (const m of migrations) {
@@ -143,14 +170,17 @@ async function migrateOnce(ch: ClickHouseClient, migrations: Migration[], vars: 
 export async function migrate(
   ch: ClickHouseClient,
   vars: MigrationVars,
-  opts: { logger?: Logger; dir?: string; attempts?: number } = {},
+  opts: { logger?: Logger; dir?: string; attempts?: number; topology?: Topology } = {},
 ): Promise<{ applied: number[] }> {
-  const migrations = loadMigrations(opts.dir);
+  const topology = opts.topology ?? 'single';
+  const migrations = loadMigrations(
+    opts.dir ?? (topology === 'cluster' ? CLUSTER_MIGRATIONS_DIR : MIGRATIONS_DIR),
+  );
   const attempts = opts.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      const applied = await migrateOnce(ch, migrations, vars);
-      await applyRetention(ch, vars, opts.logger);
+      const applied = await migrateOnce(ch, migrations, vars, topology);
+      await applyRetention(ch, vars, topology, opts.logger);
       opts.logger?.info({ applied, latest: migrations.length }, 'migrations done');
       return { applied };
     } catch (err) {
@@ -172,10 +202,17 @@ export function parseRetentionDays(engineFull: string): number | undefined {
  * applied with MODIFY TTL. Existing parts are not rewritten now (materialize_ttl_after_modify=0):
  * they pick the new TTL up when merged, which keeps start-up cheap on a large table.
  */
-async function applyRetention(ch: ClickHouseClient, vars: MigrationVars, logger?: Logger) {
+async function applyRetention(
+  ch: ClickHouseClient,
+  vars: MigrationVars,
+  topology: Topology,
+  logger?: Logger,
+) {
+  // On a cluster the TTL belongs to the shards' local table; the Distributed table has none.
+  const table = topology === 'cluster' ? 'events_local' : 'events';
   const rs = await ch.query({
-    query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`,
-    query_params: { db: vars.database },
+    query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
+    query_params: { db: vars.database, table },
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<{ engine_full: string }>();
@@ -183,7 +220,7 @@ async function applyRetention(ch: ClickHouseClient, vars: MigrationVars, logger?
   const current = parseRetentionDays(row.engine_full);
   if (current === vars.retentionDays) return;
   await ch.command({
-    query: `ALTER TABLE ${vars.database}.events MODIFY TTL toDateTime(timestamp) + INTERVAL ${renderSql('{{retention_days}}', vars)} DAY`,
+    query: `ALTER TABLE ${vars.database}.${table}${topology === 'cluster' ? " ON CLUSTER '{cluster}'" : ''} MODIFY TTL toDateTime(timestamp) + INTERVAL ${renderSql('{{retention_days}}', vars)} DAY`,
     clickhouse_settings: { materialize_ttl_after_modify: 0 },
   });
   logger?.info({ from: current, to: vars.retentionDays }, 'retention changed');

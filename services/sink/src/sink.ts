@@ -43,7 +43,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     const vars = { database: cfg.CLICKHOUSE_DATABASE, retentionDays: cfg.RETENTION_DAYS };
     for (let attempt = 1; ; attempt++) {
       try {
-        await migrate(ch, vars, { logger });
+        await migrate(ch, vars, { logger, topology: cfg.CLICKHOUSE_TOPOLOGY });
         break;
       } catch (err) {
         if ((err as Error).name === 'MigrationError') throw err;
@@ -78,6 +78,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
       maxBytes: cfg.SINK_BATCH_MAX_BYTES,
       maxWaitMs: cfg.SINK_BATCH_MAX_WAIT_MS,
       insertConcurrency: cfg.SINK_INSERT_CONCURRENCY,
+      maxBufferBytes: cfg.SINK_MAX_BUFFER_BYTES,
       fetchMaxBytesPerPartition: cfg.SINK_FETCH_MAX_BYTES_PER_PARTITION,
       sessionTimeoutMs: cfg.SINK_SESSION_TIMEOUT_MS,
       retryInitialMs: cfg.SINK_RETRY_INITIAL_MS,
