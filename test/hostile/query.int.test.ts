@@ -127,7 +127,7 @@ async function firstCursor(tenant: string): Promise<string> {
 
 beforeAll(async () => {
   admin = adminClient();
-  await ensureTable(admin);
+  await ensureTable();
   await insertEvents(admin, [...victimEvents, ...attackerEvents]);
   q = await makeApp();
   const victimClaims = claims(victim, 'events:read');

@@ -4,4 +4,5 @@ export { type Algorithm, type AuthConfig, authConfigSchema, SUPPORTED_ALGORITHMS
 export { MAX_AUTHORIZATION_BYTES, tokenFromAuthorization } from './header.ts';
 export type { IssueOptions } from './issuer.ts';
 export { MAX_LOGIN_BODY_BYTES } from './login.ts';
+export { loginPathDoc } from './login-openapi.ts';
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, type ScryptParams } from './password.ts';

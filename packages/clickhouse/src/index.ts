@@ -4,3 +4,4 @@ export {
   type ClickHouseSettings,
   createClickHouse,
 } from './client.ts';
+export { EVENT_COLUMNS, type EventRow, type StoredEventRow } from './events-table.ts';

@@ -1,8 +1,7 @@
 import type { Auth } from '@audit/auth';
-import { createBaseApp, type HttpMetrics, type Logger } from '@audit/http';
+import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
 import type { Hono } from 'hono';
 import type { BodyLimits } from './body.ts';
-import { docsPage } from './docs-page.ts';
 import { type Admission, addEventsRoute } from './events-route.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
@@ -25,7 +24,16 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', deps.auth.loginRoutes());
   addEventsRoute(app, deps);
   const doc = openApiDocument(deps.limits);
-  const html = docsPage(doc);
+  const html = renderDocsPage(doc, [
+    { title: 'Event schema', text: JSON.stringify(doc.components.schemas.Event, null, 2) },
+    {
+      title: 'Example',
+      text: `curl -X POST http://localhost:8080/login -H 'Content-Type: application/json' \\
+  -d '{"username":"acme-producer","password":"devpass"}'
+curl -X POST http://localhost:8080/events -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \\
+  -d '{"event_type":"customer.account.created","timestamp":"2026-01-02T03:04:05Z","user_id":"u-1","event_details":{"plan":"pro"}}'`,
+    },
+  ]);
   app.get('/openapi.json', (c) => c.json(doc));
   app.get('/docs', (c) => c.html(html));
   return app;

@@ -1,22 +1,8 @@
+import { loginPathDoc } from '@audit/auth';
+import { ERROR_SCHEMA, errorResponseDoc, operationalPathsDoc } from '@audit/http';
 import { eventInputSchema } from '@audit/schema';
 import { z } from 'zod';
 import type { BodyLimits } from './body.ts';
-
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string' },
-        message: { type: 'string' },
-        details: {},
-      },
-    },
-  },
-};
 
 const validationDetails = {
   type: 'array',
@@ -39,11 +25,7 @@ const validationDetails = {
   },
 };
 
-const err = (description: string, headers?: Record<string, unknown>) => ({
-  description,
-  ...(headers ? { headers } : {}),
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
+const err = errorResponseDoc;
 
 /** OpenAPI 3.1 for the ingest API; the event schema is generated from the zod contract. */
 export function openApiDocument(limits: BodyLimits) {
@@ -73,7 +55,7 @@ export function openApiDocument(limits: BodyLimits) {
       },
       schemas: {
         Event: event,
-        Error: errorSchema,
+        Error: ERROR_SCHEMA,
         ValidationDetails: validationDetails,
         Accepted: {
           type: 'object',
@@ -90,43 +72,7 @@ export function openApiDocument(limits: BodyLimits) {
       },
     },
     paths: {
-      '/login': {
-        post: {
-          summary: 'Exchange a configured user name and password for a short-lived JWT',
-          description: 'Development convenience: 404 unless users are configured (AUTH_USERS_FILE).',
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['username', 'password'],
-                  properties: { username: { type: 'string' }, password: { type: 'string' } },
-                },
-              },
-            },
-          },
-          responses: {
-            '200': {
-              description: 'A token',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    properties: {
-                      token: { type: 'string' },
-                      token_type: { const: 'Bearer' },
-                      expires_in: { type: 'integer' },
-                    },
-                  },
-                },
-              },
-            },
-            '401': err('Wrong user name or password'),
-            '404': err('Login disabled (no users configured)'),
-          },
-        },
-      },
+      ...loginPathDoc(),
       '/events': {
         post: {
           summary: 'Submit one event, a JSON array of events, or NDJSON',
@@ -175,18 +121,7 @@ export function openApiDocument(limits: BodyLimits) {
           },
         },
       },
-      '/healthz': {
-        get: { summary: 'Liveness', responses: { '200': { description: 'The process is up' } } },
-      },
-      '/readyz': {
-        get: {
-          summary: 'Readiness: the Kafka producer is connected and the topic metadata answers',
-          responses: { '200': { description: 'Ready' }, '503': err('Not ready (details lists why)') },
-        },
-      },
-      '/metrics': {
-        get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text format' } } },
-      },
+      ...operationalPathsDoc('the Kafka producer is connected and the topic metadata answers'),
     },
   };
 }

@@ -1,9 +1,8 @@
 import type { Auth } from '@audit/auth';
 import type { ClickHouseClient } from '@audit/clickhouse';
-import { createBaseApp, type HttpMetrics, type Logger } from '@audit/http';
+import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
 import type { Hono } from 'hono';
 import { createCursorCodec } from './cursor.ts';
-import { renderDocsPage } from './docs-page.ts';
 import { openApiDocument } from './openapi.ts';
 import { createReader } from './reader.ts';
 import type { RouteDeps } from './routes/deps.ts';

@@ -1,26 +1,6 @@
+import { EVENT_COLUMNS, type EventRow } from '@audit/clickhouse';
 import { type AuditEvent, OPTIONAL_STRING_FIELDS } from '@audit/schema';
 import { fromClickHouseTime } from './filters/values.ts';
-import { EVENT_COLUMNS } from './sql/build-query.ts';
-
-/** A row of `audit.events` as JSONEachRow returns the selected columns. */
-export interface EventRow {
-  event_id: string;
-  event_type: string;
-  timestamp: string;
-  received_at: string;
-  tenant_id: string;
-  user_id: string;
-  source: string;
-  actor_type: string;
-  resource_type: string;
-  resource_id: string;
-  action: string;
-  outcome: string;
-  ip: string;
-  user_agent: string;
-  schema_version: number;
-  event_details: string;
-}
 
 /**
  * A stored row back in the contract's shape: optional fields stored as '' are omitted,

@@ -1,12 +1,11 @@
+import { loginPathDoc } from '@audit/auth';
+import { ERROR_SCHEMA, errorResponseDoc, operationalPathsDoc } from '@audit/http';
 import { FILTER_COLUMNS } from './filters/fields.ts';
 import { MAX_CONDITIONS, MAX_IN_VALUES, MAX_VALUE_LENGTH, OPERATORS } from './filters/parse.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './routes/options.ts';
 import { DEFAULT_TOP, MAX_STATS_ROWS, MAX_TOP } from './routes/stats.ts';
 
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-});
+const error = errorResponseDoc;
 
 const FILTERS_TEXT = [
   'Filters are query parameters, AND-ed: `field=value` or `field[op]=value`.',
@@ -86,17 +85,7 @@ export const openApiDocument = {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     schemas: {
       AuditEvent: auditEvent,
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-          },
-        },
-      },
+      Error: ERROR_SCHEMA,
     },
   },
   paths: {
@@ -252,49 +241,7 @@ export const openApiDocument = {
         },
       },
     },
-    '/login': {
-      post: {
-        summary: 'Exchange a configured user’s password for a short-lived token (development)',
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['username', 'password'],
-                properties: { username: { type: 'string' }, password: { type: 'string' } },
-              },
-            },
-          },
-        },
-        responses: {
-          200: {
-            description: 'A token',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    token: { type: 'string' },
-                    token_type: { type: 'string', const: 'Bearer' },
-                    expires_in: { type: 'integer' },
-                  },
-                },
-              },
-            },
-          },
-          401: error('Wrong username or password'),
-          404: error('No users configured'),
-        },
-      },
-    },
-    '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'Alive' } } } },
-    '/readyz': {
-      get: {
-        summary: 'Readiness: ClickHouse answers as the reader and the events table exists',
-        responses: { 200: { description: 'Ready' }, 503: error('Not ready') },
-      },
-    },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Metrics' } } } },
+    ...loginPathDoc(),
+    ...operationalPathsDoc('ClickHouse answers as the reader and the events table exists'),
   },
 } as const;

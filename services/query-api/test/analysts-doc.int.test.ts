@@ -17,7 +17,7 @@ let admin: ClickHouseClient;
 
 beforeAll(async () => {
   admin = adminClient();
-  await ensureTable(admin);
+  await ensureTable();
   // A few rows for the doc's tenant, so the examples run over data, not only an empty set.
   const t = Date.now() - 3_600_000;
   await insertEvents(admin, [

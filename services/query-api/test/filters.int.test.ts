@@ -54,7 +54,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   admin = adminClient();
-  await ensureTable(admin);
+  await ensureTable();
   await insertEvents(admin, [...eventsA, ...eventsB]);
   // Duplicates of four events (a sink retry / producer resend): FINAL must show each once.
   await insertEvents(admin, eventsA.slice(0, 4));

@@ -3,8 +3,11 @@ import { type Auth, createAuth } from '@audit/auth';
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
-import { type AuditEvent, flattenDetails } from '@audit/schema';
+import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
+// Test-only: the sink owns the table's schema and row format; reuse them rather than copy them.
+import { migrate } from '../../sink/src/migrate.ts';
+import { toRow } from '../../sink/src/to-row.ts';
 import { createApp } from '../src/app.ts';
 
 export const cfg = loadConfig(stackSchema);
@@ -12,44 +15,17 @@ export const TEST_SECRET = 'query-api-test-secret-at-least-32-chars';
 export const CURSOR_SECRET = 'query-api-cursor-secret-at-least-32-chars';
 
 /**
- * The table exactly as the sink's migration 0002 creates it (RETENTION_DAYS default 365), so
- * these tests run whether or not the sink has migrated this server yet, and a later migration
- * finds it identical. Never dropped or truncated: tests isolate by tenant.
+ * The table as production creates it: the sink's own migrations, run as the writer user, so
+ * these tests work whether or not a sink has migrated this server yet. Never dropped or
+ * truncated: tests isolate by tenant.
  */
-export const EVENTS_DDL = `CREATE TABLE IF NOT EXISTS audit.events (
-  tenant_id LowCardinality(String),
-  event_id UUID,
-  event_type LowCardinality(String),
-  timestamp DateTime64(3, 'UTC'),
-  received_at DateTime64(3, 'UTC'),
-  user_id String,
-  source LowCardinality(String),
-  actor_type LowCardinality(String) DEFAULT '',
-  resource_type LowCardinality(String) DEFAULT '',
-  resource_id String DEFAULT '',
-  action LowCardinality(String) DEFAULT '',
-  outcome LowCardinality(String) DEFAULT '',
-  ip String DEFAULT '',
-  user_agent String DEFAULT '',
-  schema_version UInt16 DEFAULT 1,
-  details Map(LowCardinality(String), String),
-  event_details String CODEC(ZSTD(3)),
-  kafka_partition UInt32 DEFAULT 0,
-  kafka_offset UInt64 DEFAULT 0,
-  INDEX idx_details_keys mapKeys(details) TYPE bloom_filter(0.01) GRANULARITY 1,
-  INDEX idx_details_values mapValues(details) TYPE bloom_filter(0.01) GRANULARITY 1,
-  INDEX idx_event_id event_id TYPE bloom_filter(0.001) GRANULARITY 1,
-  INDEX idx_user_id user_id TYPE bloom_filter(0.01) GRANULARITY 1,
-  INDEX idx_resource_id resource_id TYPE bloom_filter(0.01) GRANULARITY 1
-) ENGINE = ReplacingMergeTree
-PARTITION BY toYYYYMM(timestamp)
-ORDER BY (tenant_id, timestamp, event_id)
-TTL toDateTime(timestamp) + INTERVAL 365 DAY
-SETTINGS non_replicated_deduplication_window = 10000`;
-
-export async function ensureTable(admin: ClickHouseClient): Promise<void> {
-  await admin.command({ query: 'CREATE DATABASE IF NOT EXISTS audit' });
-  await admin.command({ query: EVENTS_DDL });
+export async function ensureTable(): Promise<void> {
+  const writer = createClickHouse(cfg, 'writer');
+  try {
+    await migrate(writer, { database: cfg.CLICKHOUSE_DATABASE, retentionDays: 365 });
+  } finally {
+    await writer.close();
+  }
 }
 
 export const adminClient = () => createClickHouse(cfg, 'admin');
@@ -57,32 +33,12 @@ export const adminClient = () => createClickHouse(cfg, 'admin');
 /** A tenant id of its own for each test file (the table is shared with everyone's tests). */
 export const newTenant = () => `t_${randomBytes(6).toString('hex')}`;
 
-const chTime = (iso: string) => iso.replace('T', ' ').replace('Z', '');
-
-/** Inserts events as the sink would store them (flattened details + the JSON text). */
+/** Inserts events exactly as the sink stores them (its own row conversion). */
 export async function insertEvents(admin: ClickHouseClient, events: AuditEvent[]): Promise<void> {
   await admin.insert({
     table: 'audit.events',
     format: 'JSONEachRow',
-    values: events.map((e) => ({
-      tenant_id: e.tenant_id,
-      event_id: e.event_id,
-      event_type: e.event_type,
-      timestamp: chTime(e.timestamp),
-      received_at: chTime(e.received_at),
-      user_id: e.user_id,
-      source: e.source,
-      actor_type: e.actor_type ?? '',
-      resource_type: e.resource_type ?? '',
-      resource_id: e.resource_id ?? '',
-      action: e.action ?? '',
-      outcome: e.outcome ?? '',
-      ip: e.ip ?? '',
-      user_agent: e.user_agent ?? '',
-      schema_version: e.schema_version,
-      details: flattenDetails(e.event_details),
-      event_details: JSON.stringify(e.event_details),
-    })),
+    values: events.map((e) => toRow(e, 0, '0')),
     // Several test inserts may carry identical rows on purpose (duplicates); keep them all.
     clickhouse_settings: { insert_deduplicate: 0 },
   });

@@ -64,7 +64,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   admin = adminClient();
-  await ensureTable(admin);
+  await ensureTable();
   await insertEvents(admin, [...fixtures, makeEvent(OTHER, base, { user_id: "'" })]);
   t = await makeApp();
 });

@@ -32,7 +32,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   admin = adminClient();
-  await ensureTable(admin);
+  await ensureTable();
   await insertEvents(admin, originals);
   t = await makeApp();
 });

@@ -10,7 +10,7 @@ let admin: ClickHouseClient;
 
 beforeAll(async () => {
   admin = adminClient();
-  await ensureTable(admin);
+  await ensureTable();
 });
 afterAll(async () => admin?.close());
 

@@ -1,27 +1,8 @@
+import type { StoredEventRow } from '@audit/clickhouse';
 import { type AuditEvent, flattenDetails } from '@audit/schema';
 
-/** One row of `audit.events` as sent in JSONEachRow. */
-export interface EventRow {
-  tenant_id: string;
-  event_id: string;
-  event_type: string;
-  timestamp: string;
-  received_at: string;
-  user_id: string;
-  source: string;
-  actor_type: string;
-  resource_type: string;
-  resource_id: string;
-  action: string;
-  outcome: string;
-  ip: string;
-  user_agent: string;
-  schema_version: number;
-  details: Record<string, string>;
-  event_details: string;
-  kafka_partition: number;
-  kafka_offset: number;
-}
+/** One row of `audit.events` as sent in JSONEachRow (the shape is @audit/clickhouse's). */
+export type EventRow = StoredEventRow;
 
 const ISO_MS_UTC = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}\.\d{3})Z$/;
 

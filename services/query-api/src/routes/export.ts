@@ -1,5 +1,6 @@
+import type { EventRow } from '@audit/clickhouse';
 import type { Context } from 'hono';
-import { csvHeader, type EventRow, rowToCsv, rowToNdjson } from '../events.ts';
+import { csvHeader, rowToCsv, rowToNdjson } from '../events.ts';
 import { invalidParameter } from '../filters/values.ts';
 import { buildExportQuery } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';

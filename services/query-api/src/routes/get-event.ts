@@ -1,6 +1,7 @@
+import type { EventRow } from '@audit/clickhouse';
 import { ApiError } from '@audit/http';
 import type { Context } from 'hono';
-import { type EventRow, rowToEvent } from '../events.ts';
+import { rowToEvent } from '../events.ts';
 import { invalidParameter, UUID_RE } from '../filters/values.ts';
 import { buildGetQuery } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';

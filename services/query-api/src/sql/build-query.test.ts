@@ -1,6 +1,7 @@
+import { EVENT_COLUMNS } from '@audit/clickhouse';
 import { describe, expect, it } from 'vitest';
 import { parseRequest } from '../filters/parse.ts';
-import { buildGetQuery, buildListQuery, buildStatsQuery, EVENT_COLUMNS } from './build-query.ts';
+import { buildGetQuery, buildListQuery, buildStatsQuery } from './build-query.ts';
 
 const filters = (qs: string) => parseRequest(new URLSearchParams(qs).entries(), []).filters;
 const COLS = EVENT_COLUMNS.join(', ');

@@ -1,3 +1,4 @@
+import { EVENT_COLUMNS } from '@audit/clickhouse';
 import type { Field } from '../filters/fields.ts';
 import type { Condition, Filters } from '../filters/parse.ts';
 import { Params } from './params.ts';
@@ -18,26 +19,6 @@ export interface Keyset {
 }
 
 const TIME = "DateTime64(3, 'UTC')";
-
-/** The columns an event is rebuilt from (`event_details` is the stored JSON text). */
-export const EVENT_COLUMNS = [
-  'event_id',
-  'event_type',
-  'timestamp',
-  'received_at',
-  'tenant_id',
-  'user_id',
-  'source',
-  'actor_type',
-  'resource_type',
-  'resource_id',
-  'action',
-  'outcome',
-  'ip',
-  'user_agent',
-  'schema_version',
-  'event_details',
-] as const;
 
 const SELECT_EVENT = EVENT_COLUMNS.join(', ');
 

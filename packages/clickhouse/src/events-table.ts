@@ -1,0 +1,37 @@
+/**
+ * The `audit.events` table as the services see it: the sink writes `StoredEventRow`s, the query
+ * API reads `EventRow`s back. One definition, so a column added by a migration is added here once.
+ */
+
+/** The columns an event is rebuilt from, in the contract's order (`event_details` is JSON text). */
+export const EVENT_COLUMNS = [
+  'event_id',
+  'event_type',
+  'timestamp',
+  'received_at',
+  'tenant_id',
+  'user_id',
+  'source',
+  'actor_type',
+  'resource_type',
+  'resource_id',
+  'action',
+  'outcome',
+  'ip',
+  'user_agent',
+  'schema_version',
+  'event_details',
+] as const;
+
+/** A row of EVENT_COLUMNS as JSONEachRow returns it; optional fields are stored as ''. */
+export type EventRow = {
+  [K in (typeof EVENT_COLUMNS)[number]]: K extends 'schema_version' ? number : string;
+};
+
+/** A row as the sink inserts it: the event, its flattened details for filtering, its Kafka origin. */
+export interface StoredEventRow extends EventRow {
+  /** flattenDetails(event_details): what filters use (`details['customer.plan']`). */
+  details: Record<string, string>;
+  kafka_partition: number;
+  kafka_offset: number;
+}
