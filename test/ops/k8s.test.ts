@@ -88,8 +88,8 @@ const SERVICES: Record<string, ServiceSpec> = {
     hpa: true,
   },
 };
-/** Read outside the zod schemas (by the logger). */
-const ENV_OUTSIDE_SCHEMAS = new Set(['LOG_LEVEL']);
+/** Read outside the zod schemas: by the logger, and by Node itself. */
+const ENV_OUTSIDE_SCHEMAS = new Set(['LOG_LEVEL', 'NODE_OPTIONS']);
 const SECRET_LIKE = /PASSWORD|SECRET|TOKEN|PRIVATE_KEY/;
 
 /** The container's environment: ConfigMaps (envFrom) then env; a secretKeyRef yields a placeholder. */
