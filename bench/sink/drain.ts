@@ -6,6 +6,8 @@
  *    inserts, timed on the inserts only);
  * 2. starts the sink as a child process on the backlog and times it until all N rows are stored and
  *    committed; peak RSS is the child's VmHWM.
+ * `--cpu-prof <dir>` writes a V8 CPU profile of the sink child (summarise it with
+ * `pnpm --filter @audit/bench exec tsx profile-summary.ts <file> 30`).
  * Prints a table and writes bench/results/sink-<timestamp>.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -36,6 +38,8 @@ const strArg = (name: string, def: string) => {
 /** The sink entry point to run (lets a before/after comparison run an older copy of the source). */
 const SINK_MAIN = strArg('main', 'services/sink/src/main.ts');
 const BATCH = arg('batch-rows', 50_000);
+/** `--cpu-prof <dir>`: run the sink child with --cpu-prof (written on its graceful SIGTERM exit). */
+const CPU_PROF_DIR = strArg('cpu-prof', '');
 const CHUNK = 50_000;
 const db = stack.CLICKHOUSE_DATABASE;
 
@@ -51,6 +55,14 @@ async function count(table: string, tenant: string): Promise<number> {
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** CPU seconds (user + system) the process has used: a per-row cost that contention barely moves. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) in clock ticks (USER_HZ = 100 on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main() {
@@ -89,20 +101,24 @@ async function main() {
   await producer.disconnect();
   process.stdout.write('\n');
 
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SINK_MAIN], {
-    cwd: root,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      KAFKA_TOPIC: t.topic,
-      KAFKA_DLQ_TOPIC: t.dlq,
-      SINK_GROUP_ID: t.groupId,
-      SINK_PORT: '0',
-      SINK_HOST: '127.0.0.1',
-      SINK_BATCH_MAX_ROWS: String(BATCH),
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []), '--import', 'tsx', SINK_MAIN],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.SINK_LOG_LEVEL ?? 'warn',
+        KAFKA_TOPIC: t.topic,
+        KAFKA_DLQ_TOPIC: t.dlq,
+        SINK_GROUP_ID: t.groupId,
+        SINK_PORT: '0',
+        SINK_HOST: '127.0.0.1',
+        SINK_BATCH_MAX_ROWS: String(BATCH),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const t0 = performance.now();
   let firstRowMs: number | undefined;
   let peak = 0;
@@ -115,6 +131,7 @@ async function main() {
   }
   const sinkMs = performance.now() - t0;
   peak = Math.max(peak, peakRssMb(child.pid!));
+  const sinkCpu = cpuSeconds(child.pid!);
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
 
@@ -134,6 +151,9 @@ async function main() {
       rowsPerSecAfterFirstRow: Math.round(steadyRate),
       firstRowSeconds: (firstRowMs ?? 0) / 1000,
       peakRssMb: Math.round(peak),
+      /** CPU of the sink process from spawn to the last row (start-up included). */
+      cpuSeconds: sinkCpu,
+      cpuMicrosPerRow: Math.round((sinkCpu * 1e6) / N),
     },
     sinkToCeilingRatio: Number((sinkRate / ceilingRate).toFixed(3)),
   };
@@ -150,9 +170,16 @@ async function main() {
       rows_per_s: result.sink.rowsPerSec,
       seconds: result.sink.seconds.toFixed(1),
       peak_rss_mb: result.sink.peakRssMb,
+      cpu_us_per_row: result.sink.cpuMicrosPerRow,
+    },
+    'sink after its first insert': {
+      rows_per_s: result.sink.rowsPerSecAfterFirstRow,
+      seconds: (result.sink.seconds - result.sink.firstRowSeconds).toFixed(1),
     },
   });
-  console.log(`sink / ceiling = ${result.sinkToCeilingRatio}`);
+  console.log(
+    `sink / ceiling = ${result.sinkToCeilingRatio} from start, ${(steadyRate / ceilingRate).toFixed(3)} after the first insert`,
+  );
   const out = path.join(root, 'bench/results', `sink-${result.when.replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${out}`);

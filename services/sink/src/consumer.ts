@@ -4,7 +4,7 @@ import { validateKafkaMessage } from '@audit/schema';
 import { type Batch, Batcher, partitionKey } from './batcher.ts';
 import { type DlqReason, type DlqSender, type SourceMessage, toDlqMessage } from './dlq.ts';
 import type { SinkMetrics } from './metrics.ts';
-import { type EventRow, toRow } from './to-row.ts';
+import { toRow } from './to-row.ts';
 import { backoffDelay, type Inserter, insertSplitting, type StreamInserter, sleep } from './writer.ts';
 
 export interface SinkConsumerOptions {
@@ -31,7 +31,8 @@ export interface SinkConsumerOptions {
 
 export interface SinkConsumerDeps {
   kafka: Kafka;
-  insert: StreamInserter<EventRow>;
+  /** Takes JSONEachRow lines (see `rows`). */
+  insert: StreamInserter<string>;
   dlq: DlqSender;
   metrics: SinkMetrics;
   logger: Logger;
@@ -423,15 +424,15 @@ export class SinkConsumer {
   }
 
   /**
-   * Every message through the schema, lazily: rows for ClickHouse are yielded one at a time (and
-   * become garbage once encoded), the rest are recorded in `dead` for the DLQ. Never throws.
+   * Every message through the schema, lazily: rows for ClickHouse are yielded one at a time as
+   * JSONEachRow lines (garbage once sent), the rest are recorded in `dead` for the DLQ. Never throws.
    */
   private *rows(
     batch: Batch<Held>,
     msgs: Held[],
     dead: Map<Held, DeadLetter>,
     counter: { rows: number },
-  ): Generator<EventRow, void, undefined> {
+  ): Generator<string, void, undefined> {
     for (const msg of msgs) {
       const v = validateKafkaMessage(msg.value, {
         topic: batch.topic,
@@ -443,9 +444,10 @@ export class SinkConsumer {
         dead.set(msg, { reason: v.reason, error: v.issues });
         continue;
       }
-      let row: EventRow;
+      let row: string;
       try {
-        row = toRow(v.event, batch.partition, msg.offset);
+        // Encoded here, once: the inserter sends the lines as they are.
+        row = `${JSON.stringify(toRow(v.event, batch.partition, msg.offset))}\n`;
       } catch (err) {
         dead.set(msg, {
           reason: 'invalid',

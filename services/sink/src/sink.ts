@@ -7,7 +7,6 @@ import { SinkConsumer } from './consumer.ts';
 import { kafkaDlqSender } from './dlq.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
-import type { EventRow } from './to-row.ts';
 import { backoffDelay, clickHouseInserter, sleep } from './writer.ts';
 
 export interface SinkDeps {
@@ -66,7 +65,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
   const metrics = createSinkMetrics(httpMetrics);
   const consumer = new SinkConsumer({
     kafka,
-    insert: clickHouseInserter<EventRow>(ch, cfg.SINK_INSERT_TIMEOUT_MS),
+    insert: clickHouseInserter(ch, cfg.SINK_INSERT_TIMEOUT_MS),
     dlq: kafkaDlqSender(producer, cfg.KAFKA_DLQ_TOPIC),
     metrics,
     logger,

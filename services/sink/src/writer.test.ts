@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, classifyError, type InsertRequest, insertSplitting } from './writer.ts';
+import { backoffDelay, chunks, classifyError, type InsertRequest, insertSplitting } from './writer.ts';
 
 const chError = (code: string, type: string) => Object.assign(new Error(`${type}: boom`), { code, type });
 
@@ -62,5 +62,18 @@ describe('insertSplitting', () => {
       'socket hang up',
     );
     expect(calls).toBe(1);
+  });
+});
+
+describe('chunks', () => {
+  it('joins lines into chunks of at least the size, keeping every byte and the order', () => {
+    const lines = ['{"a":1}\n', '{"b":2}\n', '{"c":3}\n', '{"d":4}\n', '{"e":5}\n'];
+    const out = [...chunks(lines, 16)];
+    expect(out).toEqual(['{"a":1}\n{"b":2}\n', '{"c":3}\n{"d":4}\n', '{"e":5}\n']);
+    expect(out.join('')).toBe(lines.join(''));
+  });
+
+  it('yields nothing for no lines', () => {
+    expect([...chunks([], 16)]).toEqual([]);
   });
 });

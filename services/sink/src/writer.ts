@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@audit/clickhouse';
 
 export interface BackoffOptions {
@@ -90,22 +91,42 @@ export interface StreamRequest<Row> {
 
 export type StreamInserter<Row> = (req: StreamRequest<Row>) => Promise<void>;
 
+/** Size of the body chunks an insert is sent in (many JSON lines per chunk, see `chunks`). */
+const CHUNK_CHARS = 256 * 1024;
+
 /**
- * One synchronous insert (async_insert=0) with the batch's deduplication token. The rows are
- * pulled from the iterable as the HTTP body streams out: @clickhouse/client would otherwise
- * JSON-encode an array into one string of the whole batch (plus the array of row strings), which
- * for 50,000-row batches was ~100 MB per insert in flight.
+ * Joins JSON lines into chunks of about `CHUNK_CHARS`: a stream chunk (and socket write) per row
+ * cost more CPU than encoding the row (bench/sink/drain.ts --cpu-prof).
  */
-export function clickHouseInserter<Row>(ch: ClickHouseClient, timeoutMs: number): StreamInserter<Row> {
+export function* chunks(lines: Iterable<string>, size = CHUNK_CHARS): Generator<string, void, undefined> {
+  let buf = '';
+  for (const line of lines) {
+    buf += line;
+    if (buf.length >= size) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf.length > 0) yield buf;
+}
+
+/**
+ * One synchronous insert (async_insert=0) with the batch's deduplication token. `rows` are
+ * JSONEachRow lines (each ending in a newline), pulled from the iterable as the HTTP body streams
+ * out in chunks of many rows: nothing is materialised per batch (a 50,000-row array plus its JSON
+ * string was ~100 MB per insert in flight), and the rows are not re-encoded by @clickhouse/client
+ * (`insert` JSON-encodes every object of an object-mode stream, one stream chunk per row), hence
+ * `exec` with a raw body.
+ */
+export function clickHouseInserter(ch: ClickHouseClient, timeoutMs: number): StreamInserter<string> {
   return async ({ table, rows, token }) => {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), timeoutMs);
-    const values = Readable.from(rows, { objectMode: true });
+    const values = Readable.from(chunks(rows), { objectMode: false });
     try {
-      await ch.insert({
-        table,
+      const res = await ch.exec({
+        query: `INSERT INTO ${table} FORMAT JSONEachRow`,
         values,
-        format: 'JSONEachRow',
         abort_signal: ctl.signal,
         clickhouse_settings: {
           async_insert: 0,
@@ -114,6 +135,9 @@ export function clickHouseInserter<Row>(ch: ClickHouseClient, timeoutMs: number)
           date_time_input_format: 'best_effort',
         },
       });
+      // The response body of an insert is empty; read it so the socket goes back to the pool.
+      res.stream.resume();
+      await finished(res.stream);
     } finally {
       clearTimeout(timer);
       // A failed request may leave the body unread: stop the generator behind it.
