@@ -1,9 +1,10 @@
 import { clickhouseVersion } from './clickhouse.ts';
 import { loadLocalStackConfig } from './config.ts';
 import { kafkaMetadataVersion } from './kafka.ts';
+import { downPrivateStacks } from './private-stack.ts';
 import { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';
 
-const usage = 'usage: stack <up|down|status|reset> [--reset]';
+const usage = 'usage: stack <up [--reset]|down [--all]|status|reset>';
 
 async function main(argv: string[]) {
   const [command, ...flags] = argv;
@@ -21,6 +22,8 @@ async function main(argv: string[]) {
     }
     case 'down':
       await stackDown(cfg);
+      // `--all` also stops private stacks that an interrupted test run left behind.
+      if (flags.includes('--all')) await downPrivateStacks();
       return 0;
     case 'reset':
       await stackReset(cfg);

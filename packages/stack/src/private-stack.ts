@@ -60,3 +60,14 @@ export async function startPrivateStack(
     },
   };
 }
+
+/** Stops every private stack under `.local/private` (e.g. left by an interrupted test run) and deletes it. */
+export async function downPrivateStacks(log: (s: string) => void = console.log): Promise<void> {
+  const root = path.join(repoRoot, '.local', 'private');
+  if (!fs.existsSync(root)) return;
+  for (const name of fs.readdirSync(root)) {
+    const cfg = loadLocalStackConfig({ ...process.env, STACK_DIR: path.join(root, name) });
+    await stackDown(cfg, (s) => log(`${name}: ${s}`));
+    fs.rmSync(path.join(root, name), { recursive: true, force: true });
+  }
+}
