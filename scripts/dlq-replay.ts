@@ -20,7 +20,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka, type IHeaders, type Kafka, type KafkaMessage, type Message } from '@audit/kafka';
+import {
+  createKafka,
+  durableProducer,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+} from '@audit/kafka';
 import { type Issue, validateKafkaMessage } from '@audit/schema';
 
 export interface ReplayOptions {
@@ -136,7 +143,7 @@ export async function replayDlq(opts: ReplayOptions): Promise<ReplaySummary> {
   };
   if (total === 0) return summary;
 
-  const producer = opts.apply ? opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }) : undefined;
+  const producer = opts.apply ? durableProducer(opts.kafka) : undefined;
   await producer?.connect();
   const consumer = opts.kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
   await consumer.connect();

@@ -13,4 +13,5 @@ export {
   type RecordMetadata,
 } from 'kafkajs';
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
+export { durableProducer } from './producer.ts';
 export { createTopicsReady, type TopicSpec } from './topics.ts';

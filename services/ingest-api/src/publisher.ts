@@ -1,5 +1,5 @@
 import { ApiError, type Logger } from '@audit/http';
-import { CompressionTypes, type Kafka, type Message, type Producer } from '@audit/kafka';
+import { CompressionTypes, durableProducer, type Kafka, type Message, type Producer } from '@audit/kafka';
 import { type AuditEvent, serializeEvent } from '@audit/schema';
 import { createCoalescer } from './coalescer.ts';
 import type { IngestMetrics } from './metrics.ts';
@@ -127,12 +127,7 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
   function generation(): Generation {
     if (!current || current.retired) {
       current = {
-        producer: kafka.producer({
-          idempotent: true,
-          // kafkajs keeps ordering with idempotence only with one request in flight per broker.
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-        }),
+        producer: durableProducer(kafka),
         connected: false,
         retired: false,
         sends: 0,

@@ -56,4 +56,17 @@ describe('rowToEvent', () => {
       `${row.event_id},customer.billed,2026-01-02T03:04:05.678Z,2026-01-02T03:04:06.000Z,acme,u1,billing,,invoice,,,success,,,1,${details}\r\n`,
     );
   });
+
+  it('neutralises cells a spreadsheet would run as a formula', () => {
+    const hostile = {
+      ...row,
+      user_id: '=HYPERLINK("http://x")',
+      resource_id: '@SUM(A1)',
+      action: '+1',
+      outcome: '-2',
+    };
+    const cells = rowToCsv(hostile).split(',');
+    expect(cells[5]).toBe(`"'=HYPERLINK(""http://x"")"`);
+    expect(cells.slice(9, 12)).toEqual(["'@SUM(A1)", "'+1", "'-2"]);
+  });
 });

@@ -36,7 +36,10 @@ const CSV_COLUMNS = EVENT_COLUMNS;
 
 /** RFC 4180: quote a field when it holds a quote, comma or line break. */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  // A cell starting with = + - @ (or tab/CR) is a formula to spreadsheets: audit data is
+  // attacker-controlled, so such cells get a leading apostrophe (OWASP CSV injection).
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 export function csvHeader(): string {

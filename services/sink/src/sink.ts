@@ -1,6 +1,6 @@
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
-import { createKafka, type Kafka, type Producer } from '@audit/kafka';
+import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
 import { createApp } from './app.ts';
 import type { SinkConfig } from './config.ts';
 import { SinkConsumer } from './consumer.ts';
@@ -58,7 +58,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
 
   const kafka =
     deps.kafka ?? createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.SINK_CLIENT_ID, logger });
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = durableProducer(kafka);
   await producer.connect();
 
   const httpMetrics = createMetrics('sink');
