@@ -108,9 +108,7 @@ describe('service bundles as the image runs them', () => {
       SINK_GROUP_ID: `bundle-test-${randomUUID()}`,
       AUTH_USERS_FILE: users,
       HOST: '127.0.0.1',
-      SINK_HOST: '127.0.0.1',
       PORT: String(port),
-      SINK_PORT: String(port),
     };
     let output = '';
     const child = spawn(entrypoint[0] === 'node' ? process.execPath : entrypoint[0]!, entrypoint.slice(1), {

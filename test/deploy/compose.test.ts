@@ -121,7 +121,7 @@ const core = ['kafka', 'kafka-init', 'clickhouse', 'ingest-api', 'sink', 'query-
 const apps = {
   'ingest-api': { schema: ingestConfigSchema, port: 8080, portKey: 'PORT', hostKey: 'HOST' },
   'query-api': { schema: queryConfigSchema, port: 8081, portKey: 'PORT', hostKey: 'HOST' },
-  sink: { schema: sinkConfigSchema, port: 8082, portKey: 'SINK_PORT', hostKey: 'SINK_HOST' },
+  sink: { schema: sinkConfigSchema, port: 8082, portKey: 'PORT', hostKey: 'HOST' },
 } as const;
 type AppName = keyof typeof apps;
 const appNames = Object.keys(apps) as AppName[];

@@ -59,7 +59,6 @@ export async function startService(
     LOG_LEVEL: 'info',
     ...env,
     PORT: String(port),
-    SINK_PORT: String(port),
   };
   const launch = () => {
     const out = fs.openSync(logFile, 'a');

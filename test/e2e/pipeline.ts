@@ -73,7 +73,6 @@ export async function startPipeline(name: string, stackEnv: Record<string, strin
     KAFKA_TOPIC: topic,
     KAFKA_DLQ_TOPIC: dlq,
     SINK_GROUP_ID: `e2e-sink-${id}`,
-    SINK_HOST: '127.0.0.1',
     HOST: '127.0.0.1',
   };
   const logDir = path.join(os.tmpdir(), `audit-e2e-${name}-${id}`);

@@ -154,7 +154,7 @@ describe('DLQ replay', () => {
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlqTopic,
       SINK_GROUP_ID: `sink-${id}`,
-      SINK_PORT: '0',
+      PORT: '0',
       SINK_BATCH_MAX_WAIT_MS: '200',
     });
     const sink = await startSink({

@@ -73,8 +73,8 @@ const SERVICES: Record<string, ServiceSpec> = {
   },
   sink: {
     schema: sinkConfigSchema,
-    portKey: 'SINK_PORT',
-    hostKey: 'SINK_HOST',
+    portKey: 'PORT',
+    hostKey: 'HOST',
     secrets: ['CLICKHOUSE_WRITER_PASSWORD'],
     shutdownSeconds: 30,
     hpa: false,

@@ -9,9 +9,9 @@ const MiB = 1024 * 1024;
  */
 export const sinkConfigSchema = stackSchema.extend({
   /** Port of the health/metrics HTTP server. */
-  SINK_PORT: env.port(8082),
+  PORT: env.port(8082),
   /** Interface the HTTP server listens on: loopback on a laptop, 0.0.0.0 in a container. */
-  SINK_HOST: env.str('127.0.0.1'),
+  HOST: env.str('127.0.0.1'),
   /** Kafka consumer group shared by every sink instance. */
   SINK_GROUP_ID: env.str('audit-sink'),
   /** Kafka client id (shows up in broker logs and group descriptions). */

@@ -99,8 +99,8 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     deps.http === false
       ? undefined
       : await startServer(createApp({ logger, metrics: httpMetrics, ready }).fetch, {
-          port: cfg.SINK_PORT,
-          host: cfg.SINK_HOST,
+          port: cfg.PORT,
+          host: cfg.HOST,
         });
   logger.info({ port: server?.port, topic: cfg.KAFKA_TOPIC, group: cfg.SINK_GROUP_ID }, 'sink started');
 

@@ -32,7 +32,7 @@ function runSink(env: Record<string, string>): {
 } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/sink/src/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', SINK_PORT: '0', SINK_HOST: '127.0.0.1', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
