@@ -29,7 +29,7 @@ describe('docs/operations.md', () => {
     for (const k of keys) expect(table, k).toMatch(new RegExp(`^\\| \`${k}\` +\\|`, 'm'));
     expect(table).toMatch(/\| `QUERY_CURSOR_SECRET` +\| query-api +\| \*\*required\*\* +\|/);
     expect(table).toMatch(
-      /\| `PORT` +\| ingest-api, query-api +\| `8080` \(query-api: `8081`\) +\| HTTP port\. +\|/,
+      /\| `PORT` +\| all +\| `8080` \(sink: `8082`\) \(query-api: `8081`\) +\| HTTP port\. +\|/,
     );
   });
 
