@@ -84,7 +84,7 @@ export async function freshnessStage(ctx: StageContext): Promise<StageResult> {
     params: { rates, secondsPerRate: seconds, batch: BATCH, pollMs: POLL_MS, tenant, topic: topic.topic },
     notes: [
       `open loop: one ${BATCH}-event JSON request every ${BATCH}/rate s; ~10 probes/s; poll every ${POLL_MS} ms (resolution)`,
-      'sink at its defaults (SINK_BATCH_MAX_WAIT_MS=1000): a batch waits up to 1 s before its insert',
+      'sink at its defaults (SINK_BATCH_MAX_WAIT_MS=500): a batch waits up to 0.5 s before its insert',
     ],
   };
 }
