@@ -7,6 +7,7 @@ import {
   admin,
   counts,
   createTopics,
+  expectStoredOnce,
   logger,
   makeEvents,
   produce,
@@ -137,19 +138,7 @@ describe('sink faults', () => {
       await new Promise((r) => setTimeout(r, 4000));
       await proxy.reopen();
 
-      const c = await waitFor(
-        () => counts(tenant),
-        (c) => c.final >= 10_000,
-      );
-      expect(c.final).toBe(10_000);
-      expect(c.uniq).toBe(10_000);
-      expect(await storedIds(tenant)).toEqual(events.map((e) => e.event_id).sort());
-      expect(
-        await waitFor(
-          () => t.committed(t.groupId),
-          (n) => n === 10_000,
-        ),
-      ).toBe(10_000);
+      const c = await expectStoredOnce(tenant, events, t);
       expect(sink.consumer.joined()).toBe(true);
       expect((await fetch(`${sink.server!.url}/readyz`)).status).toBe(200);
       const metrics = await (await fetch(`${sink.server!.url}/metrics`)).text();

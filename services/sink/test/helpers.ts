@@ -5,6 +5,7 @@ import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger } from '@audit/http';
 import { createKafka, createTopicsReady, type IHeaders, type Message } from '@audit/kafka';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
+import { expect } from 'vitest';
 import { loadSinkConfig, type SinkConfig } from '../src/config.ts';
 
 export const stack = loadConfig(stackSchema);
@@ -125,6 +126,33 @@ export async function waitFor<T>(
     if (done(v) || Date.now() > until) return v;
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * The sink's promise for one test's events: every one stored once (FINAL count and distinct ids
+ * equal the number sent, the same ids) and the group committed exactly that many offsets.
+ * Returns the counts for the test's log line.
+ */
+export async function expectStoredOnce(
+  tenant: string,
+  events: AuditEvent[],
+  topics: { groupId: string; committed(groupId: string): Promise<number> },
+) {
+  const n = events.length;
+  const c = await waitFor(
+    () => counts(tenant),
+    (c) => c.final >= n,
+  );
+  expect(c.final).toBe(n);
+  expect(c.uniq).toBe(n);
+  expect(await storedIds(tenant)).toEqual(events.map((e) => e.event_id).sort());
+  expect(
+    await waitFor(
+      () => topics.committed(topics.groupId),
+      (k) => k === n,
+    ),
+  ).toBe(n);
+  return c;
 }
 
 export interface DlqRecord {

@@ -4,6 +4,7 @@ import {
   admin,
   counts,
   createTopics,
+  expectStoredOnce,
   logger,
   makeEvents,
   produce,
@@ -139,19 +140,7 @@ describe('sink (in-process, real Kafka and ClickHouse)', () => {
       expect(split[0]! + split[1]!).toBe(6);
       const events = makeEvents(20_000, tenant);
       await produce(t.topic, events.map(toMessage));
-      const c = await waitFor(
-        () => counts(tenant),
-        (c) => c.final >= 20_000,
-      );
-      expect(c.final).toBe(20_000);
-      expect(c.uniq).toBe(20_000);
-      expect(await storedIds(tenant)).toEqual(events.map((e) => e.event_id).sort());
-      expect(
-        await waitFor(
-          () => t.committed(t.groupId),
-          (n) => n === 20_000,
-        ),
-      ).toBe(20_000);
+      const c = await expectStoredOnce(tenant, events, t);
       console.log(`two instances: raw rows ${c.raw} for 20000 events (FINAL ${c.final})`);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
