@@ -1,3 +1,5 @@
+export { canonicalJson } from './canonical-json.ts';
+export { eventContentHash } from './content-hash.ts';
 export { flattenDetails } from './details.ts';
 export {
   type AuditEvent,
@@ -27,6 +29,7 @@ export {
 } from './limits.ts';
 export { normalizeEvent, serializeEvent } from './normalize.ts';
 export { type ParseJsonResult, parseJson } from './parse-json.ts';
+export { retentionProblem } from './retention.ts';
 export { normalizeTimestamp, timestampMs } from './timestamp.ts';
 export { uuidv7 } from './uuid.ts';
 export { eventSizeIssue, type ValidateEventResult, validateEvent } from './validate.ts';
