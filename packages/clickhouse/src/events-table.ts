@@ -32,6 +32,8 @@ export type EventRow = {
 export interface StoredEventRow extends EventRow {
   /** flattenDetails(event_details): what filters use (`details['customer.plan']`). */
   details: Record<string, string>;
+  /** eventContentHash(event): tells an identical resend from a conflicting one (first write wins). */
+  content_hash: string;
   kafka_partition: number;
   kafka_offset: number;
 }

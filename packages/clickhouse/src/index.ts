@@ -5,3 +5,11 @@ export {
   createClickHouse,
 } from './client.ts';
 export { EVENT_COLUMNS, type EventRow, type StoredEventRow } from './events-table.ts';
+export {
+  type EventKey,
+  eventKey,
+  type IdIndexOptions,
+  type StoredEventsLookup,
+  type StoredIdentity,
+  storedEventsLookup,
+} from './stored-events.ts';

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '@audit/schema';
+import { type AuditEvent, eventContentHash } from '@audit/schema';
 import { describe, expect, it } from 'vitest';
 import { toClickHouseTime, toRow } from './to-row.ts';
 
@@ -35,6 +35,7 @@ describe('toRow', () => {
       schema_version: 1,
       details: { plan: 'pro', amount: '42', 'flags.0': 'true', 'flags.1': 'null' },
       event_details: '{"plan":"pro","amount":42,"flags":[true,null],"nested":{"empty":{}}}',
+      content_hash: eventContentHash(event),
       kafka_partition: 4,
       kafka_offset: 1234,
     });

@@ -1,5 +1,5 @@
 import type { StoredEventRow } from '@audit/clickhouse';
-import { type AuditEvent, flattenDetails } from '@audit/schema';
+import { type AuditEvent, eventContentHash, flattenDetails } from '@audit/schema';
 
 /** One row of `audit.events` as sent in JSONEachRow (the shape is @audit/clickhouse's). */
 export type EventRow = StoredEventRow;
@@ -36,6 +36,7 @@ export function toRow(event: AuditEvent, partition: number, offset: string): Eve
     schema_version: event.schema_version,
     details: flattenDetails(event.event_details),
     event_details: JSON.stringify(event.event_details),
+    content_hash: eventContentHash(event),
     kafka_partition: partition,
     kafka_offset: Number(offset),
   };
