@@ -105,11 +105,11 @@ function resolvePnpm({ version, hash }) {
 
 /** `.local/bin/pnpm`, so that `pnpm` in scripts and tests is the pinned one. */
 function writeShim(pnpm) {
-  const envs = Object.entries(pnpm.env).map(([k, v]) => `${k}=${shellQuote(v)} `);
   const text = [
     '#!/bin/sh',
     '# Written by scripts/bootstrap.mjs: the pnpm version package.json pins.',
-    `${envs.join('')}exec ${pnpm.argv.map(shellQuote).join(' ')} "$@"`,
+    ...Object.entries(pnpm.env).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
+    `exec ${pnpm.argv.map(shellQuote).join(' ')} "$@"`,
     '',
   ].join('\n');
   const file = path.join(shimDir, 'pnpm');

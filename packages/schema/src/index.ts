@@ -28,5 +28,5 @@ export {
 export { normalizeEvent, serializeEvent } from './normalize.ts';
 export { type ParseJsonResult, parseJson } from './parse-json.ts';
 export { normalizeTimestamp, timestampMs } from './timestamp.ts';
-export { uuidv7 } from './uuid.ts';
+export { uuidFromName, uuidv7 } from './uuid.ts';
 export { eventSizeIssue, type ValidateEventResult, validateEvent } from './validate.ts';
