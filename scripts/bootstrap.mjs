@@ -71,7 +71,14 @@ const shellQuote = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** How to run the pinned pnpm: argv prefix plus extra environment, or undefined when absent. */
 function resolvePnpm({ version, hash }) {
-  if (run('pnpm', ['--version']).stdout?.trim() === version) return { argv: ['pnpm'], env: {}, onPath: true };
+  // Our own shim does not count: it may be a previous version's.
+  const PATH = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => path.resolve(dir) !== shimDir)
+    .join(path.delimiter);
+  if (run('pnpm', ['--version'], { ...process.env, PATH }).stdout?.trim() === version) {
+    return { argv: ['pnpm'], env: {}, onPath: true };
+  }
 
   const corepack = [path.join(path.dirname(process.execPath), 'corepack'), 'corepack'].find(
     (c) => run(c, ['--version']).status === 0,
@@ -129,7 +136,8 @@ function main() {
     );
   }
   const pathParts = [path.join(root, 'node_modules', '.bin'), process.env.PATH ?? ''];
-  if (!pnpm.onPath) {
+  if (pnpm.onPath) fs.rmSync(path.join(shimDir, 'pnpm'), { force: true });
+  else {
     writeShim(pnpm);
     pathParts.unshift(shimDir);
   }

@@ -1,10 +1,14 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { kafkaLogLevel, TRANSIENT_BROKER_ERRORS } from './log-levels.ts';
+import { isTransientBrokerError, kafkaLogLevel, TRANSIENT_BROKER_ERRORS } from './log-levels.ts';
 
 const require = createRequire(import.meta.url);
-const { errorCodes } = require('kafkajs/src/protocol/error.js') as {
-  errorCodes: Array<{ type: string; retriable: boolean; message: string }>;
+const { errorCodes, createErrorFromCode } = require('kafkajs/src/protocol/error.js') as {
+  errorCodes: Array<{ type: string; code: number; retriable: boolean; message: string }>;
+  createErrorFromCode(code: number): Error;
+};
+const { KafkaJSNumberOfRetriesExceeded } = require('kafkajs/src/errors.js') as {
+  KafkaJSNumberOfRetriesExceeded: new (e: Error, o: { retryCount: number; retryTime: number }) => Error;
 };
 
 describe('kafkaLogLevel', () => {
@@ -37,7 +41,7 @@ describe('kafkaLogLevel', () => {
     expect(kafkaLogLevel('error', 'This server does not host this topic-partition')).toBe('debug');
   });
 
-  it('explains the idempotent-retries notice away and keeps rebalances at info', () => {
+  it('explains the idempotent-retries notice away and keeps routine group events at info', () => {
     expect(
       kafkaLogLevel('warn', 'Limiting retries for the idempotent producer may invalidate EoS guarantees'),
     ).toBe('debug');
@@ -48,6 +52,22 @@ describe('kafkaLogLevel', () => {
         'The group is rebalancing, so a rejoin is needed',
       ),
     ).toBe('info');
+    expect(
+      kafkaLogLevel('warn', 'Consumer is not aware of all assigned partitions, refreshing metadata'),
+    ).toBe('info');
+  });
+
+  it('logs a consumer crash on a transient answer, which kafkajs restarts, at debug; the restart at info', () => {
+    const loading = createErrorFromCode(14);
+    expect(isTransientBrokerError(loading)).toBe(true);
+    expect(kafkaLogLevel('error', `Crash: ${loading.name}: ${loading.message}`)).toBe('debug');
+    expect(kafkaLogLevel('error', 'Restarting the consumer in 200ms')).toBe('info');
+    // Once kafkajs' retries ran out it is a real problem.
+    const exhausted = new KafkaJSNumberOfRetriesExceeded(loading, { retryCount: 5, retryTime: 5000 });
+    expect(isTransientBrokerError(exhausted)).toBe(false);
+    expect(kafkaLogLevel('error', `Crash: ${exhausted.name}: ${exhausted.message}`)).toBe('error');
+    expect(isTransientBrokerError(createErrorFromCode(25))).toBe(false); // UNKNOWN_MEMBER_ID
+    expect(isTransientBrokerError(new Error(loading.message))).toBe(false);
   });
 
   it('keeps every other warning and error as kafkajs reported it', () => {

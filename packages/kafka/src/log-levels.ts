@@ -27,8 +27,27 @@ export const TRANSIENT_BROKER_ERRORS: Readonly<Record<string, string>> = {
 
 const transient = new Set(Object.values(TRANSIENT_BROKER_ERRORS));
 
-/** A member joined or left: the group rebalances. Routine, not a problem. */
-const REBALANCING = 'The group is rebalancing, re-joining';
+/**
+ * Routine group events kafkajs warns about and handles in the same breath: a member joined or
+ * left (rebalance), or an assignment names partitions its metadata has not caught up with.
+ */
+const ROUTINE = new Set([
+  'The group is rebalancing, re-joining',
+  'Consumer is not aware of all assigned partitions, refreshing metadata',
+]);
+/**
+ * A consumer that meets a transient answer outside kafkajs' inner retries (a JoinGroup while the
+ * coordinator still loads) "crashes" and is restarted by kafkajs; the crash is reported with the
+ * error's name (see isTransientBrokerError), the restart on its own line.
+ */
+const CRASH_PREFIX = 'Crash: KafkaJSProtocolError: ';
+const RESTARTING = /^Restarting the consumer in \d+ms$/;
+
+/** A broker answer of TRANSIENT_BROKER_ERRORS, as kafkajs throws it (not once its retries ran out). */
+export function isTransientBrokerError(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown } | null;
+  return e?.name === 'KafkaJSProtocolError' && typeof e.message === 'string' && transient.has(e.message);
+}
 
 /**
  * kafkajs warns about this whenever an idempotent producer has a finite retry count, which ours
@@ -43,7 +62,8 @@ const IDEMPOTENT_RETRIES = 'Limiting retries for the idempotent producer may inv
 export function kafkaLogLevel(level: KafkaLogLevel, message: string, error?: unknown): KafkaLogLevel {
   if (level !== 'warn' && level !== 'error') return level;
   if (message === IDEMPOTENT_RETRIES) return 'debug';
-  if (message === REBALANCING) return 'info';
+  if (ROUTINE.has(message) || RESTARTING.test(message)) return 'info';
+  if (message.startsWith(CRASH_PREFIX) && transient.has(message.slice(CRASH_PREFIX.length))) return 'debug';
   // kafkajs puts the broker's answer in `error` (connection responses) or in the message itself,
   // bare or after "Failed to send messages: " (producer and broker-pool retries).
   if (typeof error === 'string' && transient.has(error)) return 'debug';
