@@ -1,13 +1,19 @@
 /**
- * `pnpm start`: the whole product on this machine. Starts the local Kafka + ClickHouse stack,
- * then the services that exist, waits for each to be healthy, prints URLs, the dev users and a
- * ready-to-paste token; Ctrl-C stops the services and the stack (data is kept).
+ * `npm start` (after scripts/bootstrap.mjs): the whole product on this machine. Starts the local
+ * Kafka + ClickHouse stack and the three services, waits until each is healthy, loads the demo
+ * data (scripts/demo-data.ts) unless `--no-demo`, and prints addresses, dev users, tokens and
+ * example queries (scripts/banner.ts). Ctrl-C stops the services and the stack (data is kept).
+ *
+ * Ports: the stack's come from packages/config (KAFKA_BROKERS, CLICKHOUSE_URL, …), the services'
+ * from INGEST_PORT, QUERY_PORT and SINK_PORT (defaults 8080, 8081, 8082).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { env, loadConfig, stackSchema } from '@audit/config';
 import { loadLocalStackConfig, stackDown, stackUp } from '@audit/stack';
+import { bannerLines, EXAMPLE_TENANT } from './banner.ts';
+import { type DemoLoad, loadDemo, login } from './demo-data.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,15 +25,26 @@ const devEnv: Record<string, string> = {
   LOG_LEVEL: 'warn',
 };
 
-const services = [
-  { name: 'ingest-api', port: 8080 },
-  { name: 'query-api', port: 8081 },
-  { name: 'sink', port: 8082 },
-].filter((s) => fs.existsSync(path.join(root, 'services', s.name, 'src/main.ts')));
+const portsSchema = stackSchema.pick({}).extend({
+  INGEST_PORT: env.port(8080),
+  QUERY_PORT: env.port(8081),
+  SINK_PORT: env.port(8082),
+});
+
+const USAGE = 'usage: npm start [-- --no-demo]';
+
+function parseArgs(argv: string[]): { demo: boolean } {
+  let demo = true;
+  for (const a of argv) {
+    if (a === '--no-demo') demo = false;
+    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return { demo };
+}
 
 const children: ChildProcess[] = [];
 
-async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000) {
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
@@ -41,30 +58,29 @@ async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000)
   throw new Error(`${url} not healthy after ${timeoutMs / 1000} s`);
 }
 
-async function devToken(): Promise<string | undefined> {
-  try {
-    const res = await fetch('http://127.0.0.1:8080/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'acme-producer', password: 'devpass' }),
-    });
-    return res.ok ? ((await res.json()) as { token: string }).token : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function main() {
+  const t0 = performance.now();
+  let args: { demo: boolean };
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`start: ${(err as Error).message}`);
+    process.exit(2);
+  }
   const cfg = loadLocalStackConfig();
-  const up = await stackUp(cfg);
-  console.log(`stack: kafka ${up.kafka}, clickhouse ${up.clickhouse} (${up.seconds.toFixed(1)} s)`);
+  const ports = loadConfig(portsSchema);
+  const services = [
+    { name: 'ingest-api', port: ports.INGEST_PORT },
+    { name: 'query-api', port: ports.QUERY_PORT },
+    { name: 'sink', port: ports.SINK_PORT },
+  ].map((s) => ({ ...s, url: `http://127.0.0.1:${s.port}` }));
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping services…');
-    for (const c of children) c.kill('SIGTERM');
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await Promise.all(
       children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
     );
@@ -74,57 +90,70 @@ async function main() {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  for (const s of services) {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'services', s.name, 'src/main.ts')],
-      {
-        cwd: root,
-        env: { ...devEnv, ...process.env, PORT: String(s.port) },
-        stdio: 'inherit',
-        // Own process group: Ctrl-C reaches only this supervisor, which then stops each service
-        // once with SIGTERM (a second signal would make a service skip its graceful flush).
-        detached: true,
-      },
-    );
-    children.push(child);
-    child.once('exit', (code) => {
-      if (!stopping) {
-        console.error(`${s.name} exited with ${code}; stopping everything`);
-        void stop(1);
-      }
-    });
-  }
-  await Promise.all(services.map((s, i) => waitHealthy(`http://127.0.0.1:${s.port}/healthz`, children[i]!)));
+  try {
+    const up = await stackUp(cfg);
+    console.log(`stack: kafka ${up.kafka}, clickhouse ${up.clickhouse} (${up.seconds.toFixed(1)} s)`);
 
-  console.log('');
-  console.log(
-    `Kafka       ${cfg.KAFKA_BROKERS.join(',')}  topics ${cfg.KAFKA_TOPIC}, ${cfg.KAFKA_DLQ_TOPIC}`,
-  );
-  console.log(
-    `ClickHouse  ${cfg.CLICKHOUSE_URL} (native :${cfg.CLICKHOUSE_TCP_PORT}), read-only user ${cfg.CLICKHOUSE_READER_USER}`,
-  );
-  for (const s of services) console.log(`${s.name.padEnd(11)} http://127.0.0.1:${s.port}`);
-  if (services.length === 0) {
-    console.log('\nNo services exist yet: the stack is up on its own. Ctrl-C stops it.');
-  } else {
-    console.log('\nDev users (password "devpass"): acme-producer, globex-producer (events:write);');
-    console.log('                                 acme-analyst, globex-analyst (events:read)');
-    const token = await devToken();
-    if (token) {
-      console.log(`\nToken for acme-producer (15 min):\n\nexport TOKEN=${token}\n`);
-      console.log(`Try: curl -X POST http://127.0.0.1:8080/events -H "Content-Type: application/json" \\`);
-      console.log(`       -H "Authorization: Bearer $TOKEN" \\`);
-      console.log(
-        `       -d '{"event_type":"customer.account.created","timestamp":"2026-01-01T00:00:00Z","user_id":"u1","event_details":{"plan":"pro"}}'`,
+    const t1 = performance.now();
+    for (const s of services) {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'services', s.name, 'src/main.ts')],
+        {
+          cwd: root,
+          env: { ...devEnv, ...process.env, PORT: String(s.port) },
+          stdio: 'inherit',
+          // Own process group: Ctrl-C reaches only this supervisor, which then stops each service
+          // once with SIGTERM (a second signal would make a service skip its graceful flush).
+          detached: true,
+        },
       );
+      children.push(child);
+      child.once('exit', (code) => {
+        if (!stopping) {
+          console.error(`${s.name} exited with ${code}; stopping everything`);
+          void stop(1);
+        }
+      });
     }
-    console.log('\nCtrl-C stops the services and the stack.');
+    await Promise.all(services.map((s, i) => waitHealthy(`${s.url}/healthz`, children[i]!)));
+    console.log(
+      `services: ${services.map((s) => s.name).join(', ')} healthy (${((performance.now() - t1) / 1000).toFixed(1)} s)`,
+    );
+
+    const ingestUrl = services[0]!.url;
+    const queryUrl = services[1]!.url;
+    let demo: DemoLoad | 'skipped' = 'skipped';
+    if (args.demo) {
+      console.log('demo data: checking…');
+      demo = await loadDemo({ ingestUrl, queryUrl, stateFile: path.join(cfg.STACK_DIR, 'demo-data.json') });
+    }
+    const [writeToken, readToken] = await Promise.all([
+      login(ingestUrl, EXAMPLE_TENANT.producer),
+      login(queryUrl, EXAMPLE_TENANT.analyst),
+    ]);
+    const lines = bannerLines({
+      kafkaBrokers: cfg.KAFKA_BROKERS,
+      topics: [cfg.KAFKA_TOPIC, cfg.KAFKA_DLQ_TOPIC],
+      clickhouseUrl: cfg.CLICKHOUSE_URL,
+      clickhouseTcpPort: cfg.CLICKHOUSE_TCP_PORT,
+      readerUser: cfg.CLICKHOUSE_READER_USER,
+      readerPassword: cfg.CLICKHOUSE_READER_PASSWORD,
+      readerPasswordIsDefault:
+        cfg.CLICKHOUSE_READER_PASSWORD === stackSchema.shape.CLICKHOUSE_READER_PASSWORD.parse(undefined),
+      services,
+      ingestUrl,
+      queryUrl,
+      demo,
+      writeToken,
+      readToken,
+    });
+    console.log(lines.join('\n'));
+    console.log(`\nready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    console.error(`start: ${err instanceof Error ? err.message : String(err)}`);
+    await stop(1);
   }
 }
 
-main().catch(async (err: unknown) => {
-  console.error(`start: ${err instanceof Error ? err.message : String(err)}`);
-  for (const c of children) c.kill('SIGTERM');
-  process.exit(1);
-});
+void main();

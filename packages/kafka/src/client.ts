@@ -1,4 +1,5 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type KafkaLogLevel, kafkaLogLevel } from './log-levels.ts';
 
 /** Minimal logger interface so this package does not depend on pino. */
 export interface KafkaLogSink {
@@ -36,11 +37,16 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
       if (!sink) return;
       const { message, ...rest } = entry.log;
       const fields = { kafka: entry.namespace, ...rest };
-      if (entry.level === logLevel.ERROR) sink.error(fields, message);
-      else if (entry.level === logLevel.WARN) sink.warn(fields, message);
-      else if (entry.level === logLevel.INFO) sink.info(fields, message);
-      else sink.debug(fields, message);
+      // Expected transient broker answers are retried by kafkajs: debug, not error (log-levels.ts).
+      sink[kafkaLogLevel(levelName(entry.level), message, rest.error)](fields, message);
     },
     ...opts.extra,
   });
+}
+
+function levelName(level: logLevel): KafkaLogLevel {
+  if (level === logLevel.ERROR) return 'error';
+  if (level === logLevel.WARN) return 'warn';
+  if (level === logLevel.INFO) return 'info';
+  return 'debug';
 }

@@ -13,5 +13,6 @@ export {
   type RecordMetadata,
 } from 'kafkajs';
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
+export { isTransientBrokerError, kafkaLogLevel, TRANSIENT_BROKER_ERRORS } from './log-levels.ts';
 export { durableProducer } from './producer.ts';
 export { createTopicsReady, type TopicSpec } from './topics.ts';

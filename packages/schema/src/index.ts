@@ -31,5 +31,5 @@ export { normalizeEvent, serializeEvent } from './normalize.ts';
 export { type ParseJsonResult, parseJson } from './parse-json.ts';
 export { retentionProblem } from './retention.ts';
 export { normalizeTimestamp, timestampMs } from './timestamp.ts';
-export { uuidv7 } from './uuid.ts';
+export { uuidFromName, uuidv7 } from './uuid.ts';
 export { eventSizeIssue, type ValidateEventResult, validateEvent } from './validate.ts';

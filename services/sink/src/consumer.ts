@@ -1,5 +1,13 @@
 import type { Logger } from '@audit/http';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from '@audit/kafka';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  isTransientBrokerError,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+} from '@audit/kafka';
 import { validateKafkaMessage } from '@audit/schema';
 import { type Batch, Batcher, partitionKey } from './batcher.ts';
 import { type DlqReason, type DlqSender, type SourceMessage, toDlqMessage } from './dlq.ts';
@@ -136,7 +144,12 @@ export class SinkConsumer {
     this.consumer.on(ev.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
     this.consumer.on(ev.CRASH, (e) => {
       this.joinedGroup = false;
-      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // A JoinGroup answered "coordinator loading" on a fresh broker: kafkajs restarts by itself.
+      const expected = e.payload.restart && isTransientBrokerError(e.payload.error);
+      this.log[expected ? 'debug' : 'error'](
+        { err: e.payload.error, restart: e.payload.restart },
+        'consumer crashed',
+      );
       // kafkajs restarts by itself only after retriable errors; after others (e.g. "Failed to
       // find group coordinator" while the broker is down) it stays stopped, so we restart it.
       if (!e.payload.restart && !this.stopping) void this.recover();

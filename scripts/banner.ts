@@ -1,0 +1,121 @@
+/**
+ * What `npm start` prints once everything is up: addresses, dev users, tokens, and three example
+ * queries that return rows from the demo data. test/start/start.int.test.ts runs exactly the
+ * commands `exampleQueries` returns, as printed.
+ */
+import type { DemoLoad } from './demo-data.ts';
+import { DEMO_DAYS, DEMO_SOURCE_PREFIX, DEMO_TENANTS } from './demo-data.ts';
+
+export interface BannerContext {
+  kafkaBrokers: string[];
+  topics: string[];
+  clickhouseUrl: string;
+  clickhouseTcpPort: number;
+  readerUser: string;
+  /** Printed only when it is the development default; otherwise the command names the variable. */
+  readerPassword: string;
+  readerPasswordIsDefault: boolean;
+  services: Array<{ name: string; url: string }>;
+  ingestUrl: string;
+  queryUrl: string;
+  demo: DemoLoad | 'skipped';
+  /** acme-producer (events:write) and acme-analyst (events:read). */
+  writeToken?: string;
+  readToken?: string;
+  now?: Date;
+}
+
+export interface ExampleQuery {
+  title: string;
+  /** A shell command (bash), reading the token from $READ_TOKEN. */
+  command: string;
+}
+
+/** The tenant of the printed tokens and of the examples. */
+export const EXAMPLE_TENANT = DEMO_TENANTS[0]!;
+
+export function exampleQueries(ctx: BannerContext): ExampleQuery[] {
+  const auth = `-H "Authorization: Bearer $READ_TOKEN"`;
+  const credentials = ctx.readerPasswordIsDefault
+    ? `${ctx.readerUser}:${ctx.readerPassword}`
+    : `${ctx.readerUser}:$CLICKHOUSE_READER_PASSWORD`;
+  const t = EXAMPLE_TENANT.tenant;
+  return [
+    {
+      title: `${t}'s three latest charges of 100 ${EXAMPLE_TENANT.currency} or more (query API, a filter on event_details)`,
+      command: [
+        `curl -s -G ${auth} ${ctx.queryUrl}/events \\`,
+        `  --data-urlencode 'event_type=customer.billed' --data-urlencode 'details.amount[gte]=100' --data-urlencode 'limit=3'`,
+      ].join('\n'),
+    },
+    {
+      title: `${t}'s events per type (query API)`,
+      command: `curl -s -G ${auth} ${ctx.queryUrl}/events/stats --data-urlencode 'group_by=event_type'`,
+    },
+    {
+      title: `${t}'s paid charges per week (SQL as the read-only ClickHouse user)`,
+      command: [
+        `curl -s -u "${credentials}" '${ctx.clickhouseUrl}/?param_tenant=${t}' --data-binary "`,
+        `  SELECT toStartOfWeek(timestamp) AS week, count() AS charges, sum(toFloat64OrZero(details['amount'])) AS amount`,
+        '  FROM audit.events FINAL',
+        `  WHERE tenant_id = {tenant:String} AND event_type = 'customer.billed' AND outcome = 'success'`,
+        '  GROUP BY week ORDER BY week FORMAT PrettyCompactMonoBlock"',
+      ].join('\n'),
+    },
+  ];
+}
+
+export function bannerLines(ctx: BannerContext): string[] {
+  const lines: string[] = [''];
+  lines.push(`Kafka       ${ctx.kafkaBrokers.join(',')}  topics ${ctx.topics.join(', ')}`);
+  lines.push(
+    `ClickHouse  ${ctx.clickhouseUrl} (native :${ctx.clickhouseTcpPort}), read-only user ${ctx.readerUser}`,
+  );
+  for (const s of ctx.services) lines.push(`${s.name.padEnd(11)} ${s.url}`);
+  lines.push(`API docs    ${ctx.ingestUrl}/docs and ${ctx.queryUrl}/docs`);
+
+  lines.push('');
+  if (ctx.demo === 'skipped') {
+    lines.push('Demo data: skipped (--no-demo).');
+  } else {
+    const counts = Object.entries(ctx.demo.counts)
+      .map(([tenant, n]) => `${tenant} ${n.toLocaleString('en-US')}`)
+      .join(', ');
+    const what =
+      ctx.demo.status === 'loaded' ? `loaded in ${ctx.demo.seconds.toFixed(1)} s` : 'already stored';
+    lines.push(
+      `Demo data: ${counts} events over the ${DEMO_DAYS} days before ${new Date(ctx.demo.anchor).toISOString()}` +
+        ` (source ${DEMO_SOURCE_PREFIX}*), ${what}; --no-demo skips it.`,
+    );
+  }
+
+  lines.push('');
+  lines.push('Dev users (password "devpass"): acme-producer, globex-producer (events:write);');
+  lines.push('                                 acme-analyst, globex-analyst (events:read)');
+  if (ctx.writeToken && ctx.readToken) {
+    lines.push('');
+    lines.push(`Tokens for ${EXAMPLE_TENANT.producer} and ${EXAMPLE_TENANT.analyst} (15 min):`);
+    lines.push('');
+    lines.push(`export TOKEN=${ctx.writeToken}`);
+    lines.push(`export READ_TOKEN=${ctx.readToken}`);
+    lines.push('');
+    const at = new Date(Math.floor((ctx.now ?? new Date()).getTime() / 1000) * 1000).toISOString();
+    lines.push('Send an event:');
+    lines.push(
+      `curl -s -X POST ${ctx.ingestUrl}/events -H "Content-Type: application/json" -H "Authorization: Bearer $TOKEN" \\`,
+    );
+    lines.push(
+      `  -d '{"event_type":"customer.account.created","timestamp":"${at}","user_id":"u1","event_details":{"plan":"pro"}}'`,
+    );
+    lines.push('');
+    lines.push('Example queries:');
+    for (const q of exampleQueries(ctx)) {
+      lines.push('');
+      lines.push(`# ${q.title}`);
+      lines.push(q.command);
+    }
+  }
+  lines.push('');
+  lines.push('Ctrl-C stops the services and the stack.');
+  return lines;
+}
