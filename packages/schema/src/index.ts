@@ -1,4 +1,11 @@
-export { flattenDetails } from './details.ts';
+export {
+  DETAILS_NODE_TYPES,
+  type DetailsColumns,
+  type DetailsNodeType,
+  detailsColumns,
+  flattenDetails,
+  isDetailsPath,
+} from './details.ts';
 export {
   type AuditEvent,
   type AuditEventMessage,
@@ -19,9 +26,9 @@ export {
 export {
   COMMON_FIELDS,
   type CommonField,
-  DETAILS_PATH_RE,
   EVENT_TYPE_RE,
   LIMITS,
+  MAX_DETAILS_PATH_LENGTH,
   OPTIONAL_STRING_FIELDS,
   UUID_RE,
 } from './limits.ts';
