@@ -106,6 +106,9 @@ function walkObject(w: Walk, obj: Record<string, unknown>, level: number): void 
     w.bytes += plain ? key.length + 2 : escapedStringBytes(key);
     if (!w.dotted && key.includes('.')) w.dotted = true;
     if (FORBIDDEN_KEYS.has(key)) issue(w, `key "${key}" is not allowed`);
+    // ClickHouse cannot look up '' in a LowCardinality map reliably (it is the column's default):
+    // such a key would be stored but never found by a filter.
+    else if (key === '') issue(w, 'key must not be empty');
     else if (key.length > LIMITS.MAX_KEY_LENGTH)
       issue(w, `key longer than ${LIMITS.MAX_KEY_LENGTH} characters`);
     else if (!plain) {
@@ -235,10 +238,10 @@ export function flattenDetails(details: Record<string, unknown>): Record<string,
 }
 
 /**
- * Whether `path` can name a node of some valid event_details: short enough for the depth and key
- * limits, and free of what no key may contain (NUL, lone surrogates). Any other text is a path:
- * Unicode, spaces, quotes, '[' and the empty key (`""` is the path of `{"": 1}`).
+ * Whether `path` can name a node of some valid event_details: not empty (keys are not), short
+ * enough for the depth and key limits, and free of what no key may contain (NUL, lone
+ * surrogates). Any other text is a path: Unicode, spaces, quotes, brackets, `a..b` (a key "a.").
  */
 export function isDetailsPath(path: string): boolean {
-  return path.length <= MAX_DETAILS_PATH_LENGTH && textProblem(path) === undefined;
+  return path.length > 0 && path.length <= MAX_DETAILS_PATH_LENGTH && textProblem(path) === undefined;
 }

@@ -114,7 +114,7 @@ describe('buildListQuery', () => {
       "details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}",
       { p1: 'ключ 1', p2: 'v' },
     ],
-    ['details.[exists]=true', 'mapContains(details_type, {p1:String})', { p1: '' }],
+    ['details..[exists]=true', 'mapContains(details_type, {p1:String})', { p1: '.' }],
     [
       'details.tags[0][eq]=x',
       "details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}",
