@@ -152,21 +152,22 @@ describe('every key ingest accepts is filterable and groupable', () => {
     });
   });
 
+  // Equal counts are ordered missing, string, number, boolean, null, object, array, then by key.
   it('groups by type and value: the number 15 and the string "15" are two groups', async () => {
     const res = await t.get('/events/stats?group_by=details.amount&top=5', T);
     expect(await res.json()).toEqual({
       groups: [
         { type: 'missing', count: Object.keys(shapes).length - 2 },
-        { type: 'number', key: '15', count: 1 },
         { type: 'string', key: '15', count: 1 },
+        { type: 'number', key: '15', count: 1 },
       ],
       truncated: false,
     });
     const x = await t.get('/events/stats?group_by=details.x&event_type=customer.action.performed', T);
     expect(((await x.json()) as { groups: unknown[] }).groups).toEqual([
       { type: 'missing', count: Object.keys(shapes).length - 2 },
-      { type: 'null', count: 1 },
       { type: 'string', key: 'null', count: 1 },
+      { type: 'null', count: 1 },
     ]);
   });
 });

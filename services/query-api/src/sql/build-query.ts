@@ -220,7 +220,8 @@ export function buildStatsQuery(q: StatsQuery): BuiltQuery {
   }
   if (q.groupBy?.kind === 'details') {
     // A details group is (type, value): the number 15 and the string "15" are two groups, and
-    // events without the path form one group of type '' (the API calls it "missing").
+    // events without the path form one group of type '' (the API calls it "missing"). The type
+    // is an Enum: equal counts sort in its order ('', string, number, boolean, null, object, array).
     const refs = detailsRefs(q.groupBy.path, params);
     cols.push(
       `${refs.type} AS node_type`,
