@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@audit/clickhouse';
-import type { AuditEvent } from '@audit/schema';
+import { type AuditEvent, MAX_DETAILS_PATH_LENGTH } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminClient,
+  dropTable,
   ensureTable,
+  eventsTable,
   insertEvents,
   makeApp,
   makeEvent,
@@ -42,7 +44,7 @@ interface MatrixValue {
 
 interface MatrixPosition {
   name: string;
-  kind: 'string' | 'typed' | 'name';
+  kind: 'string' | 'typed' | 'name' | 'path';
   path?: string;
   param?: string;
   name_template?: string;
@@ -64,7 +66,10 @@ function matrixCases(): QueryCase[] {
   const out: QueryCase[] = [];
   for (const p of matrix.positions as MatrixPosition[]) {
     for (const v of values) {
-      const ok = p.kind === 'string' && v.value.length <= MAX_VALUE_LENGTH;
+      // A details path is any text a key can be, up to the longest path a stored event can have.
+      const ok =
+        (p.kind === 'string' && v.value.length <= MAX_VALUE_LENGTH) ||
+        (p.kind === 'path' && v.value.length <= MAX_DETAILS_PATH_LENGTH);
       const base = {
         category: 'filter_injection',
         name: `${v.name} in ${p.name}`,
@@ -168,6 +173,7 @@ afterAll(async () => {
   tally.print();
   await q?.close();
   await admin?.close();
+  await dropTable();
 });
 
 const fill = (s: string) => {
@@ -239,8 +245,7 @@ describe('hostile query API requests: exact 4xx JSON or only the caller’s own 
   it('left both tenants’ rows exactly as inserted', async () => {
     expect(cases.length).toBeGreaterThanOrEqual(300);
     const rs = await admin.query({
-      query:
-        'SELECT tenant_id, count() AS n FROM audit.events FINAL WHERE tenant_id IN ({a:String}, {v:String}) GROUP BY tenant_id ORDER BY tenant_id',
+      query: `SELECT tenant_id, count() AS n FROM ${eventsTable()} FINAL WHERE tenant_id IN ({a:String}, {v:String}) GROUP BY tenant_id ORDER BY tenant_id`,
       query_params: { a: attacker, v: victim },
       format: 'JSONEachRow',
     });

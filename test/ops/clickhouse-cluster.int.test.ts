@@ -27,6 +27,9 @@ describe('cluster migrations against the real parser', () => {
       'CreateQuery audit event_ids_local (children 5)',
       'CreateQuery audit event_ids_mv (children 5)',
       'CreateQuery audit event_ids (children 4)',
+      'AlterQuery audit events_local (children 4)',
+      'AlterQuery audit events (children 4)',
+      'AlterQuery audit events_local (children 4)',
     ]);
     expect(asts[1]).toContain('Function ReplicatedReplacingMergeTree');
     expect(asts[2]).toContain('Function Distributed');

@@ -50,7 +50,7 @@ describe('ClickHouse cluster migrations', () => {
   });
 
   it('runs every statement on the whole cluster', () => {
-    expect(statements.length).toBe(8);
+    expect(statements.length).toBe(11);
     for (const s of statements) expect(s).toContain(`ON CLUSTER '{cluster}'`);
   });
 

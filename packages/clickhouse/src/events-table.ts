@@ -30,10 +30,12 @@ export type EventRow = {
 
 /** A row as the sink inserts it: the event, its flattened details for filtering, its Kafka origin. */
 export interface StoredEventRow extends EventRow {
-  /** flattenDetails(event_details): what filters use (`details['customer.plan']`). */
+  /** Leaf path → value as text (`details['customer.plan']`): detailsColumns(event_details).details. */
   details: Record<string, string>;
   /** eventContentHash(event): tells an identical resend from a conflicting one (first write wins). */
   content_hash: string;
+  /** Path of every node (leaves, objects, arrays) → its JSON type: detailsColumns(event_details).details_type. */
+  details_type: Record<string, string>;
   kafka_partition: number;
   kafka_offset: number;
 }

@@ -79,10 +79,11 @@ export const eventDetailsSchema = z
     additionalProperties: {},
     propertyNames: {
       type: 'string',
+      minLength: 1,
       maxLength: LIMITS.MAX_KEY_LENGTH,
       not: { enum: ['__proto__', 'constructor', 'prototype'] },
     },
-    description: `Event-specific data, any JSON object within the limits: nesting depth ${LIMITS.MAX_DETAILS_DEPTH}, ${LIMITS.MAX_DETAILS_KEYS} keys and array elements in total, keys up to ${LIMITS.MAX_KEY_LENGTH} characters (not __proto__, constructor, prototype), strings up to ${LIMITS.MAX_STRING_LENGTH} characters, numbers within ±(2^53-1), no NUL characters.`,
+    description: `Event-specific data, any JSON object within the limits: nesting depth ${LIMITS.MAX_DETAILS_DEPTH}, ${LIMITS.MAX_DETAILS_KEYS} keys and array elements in total, keys of 1 to ${LIMITS.MAX_KEY_LENGTH} characters (not __proto__, constructor, prototype) whose paths (keys joined by '.') are unique, strings up to ${LIMITS.MAX_STRING_LENGTH} characters, numbers within ±(2^53-1), no NUL characters.`,
   }) as unknown as z.ZodType<Record<string, unknown>, Record<string, unknown>>;
 
 const ip = z

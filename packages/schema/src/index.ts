@@ -1,6 +1,13 @@
 export { canonicalJson } from './canonical-json.ts';
 export { eventContentHash } from './content-hash.ts';
-export { flattenDetails } from './details.ts';
+export {
+  DETAILS_NODE_TYPES,
+  type DetailsColumns,
+  type DetailsNodeType,
+  detailsColumns,
+  flattenDetails,
+  isDetailsPath,
+} from './details.ts';
 export {
   type AuditEvent,
   type AuditEventMessage,
@@ -21,9 +28,9 @@ export {
 export {
   COMMON_FIELDS,
   type CommonField,
-  DETAILS_PATH_RE,
   EVENT_TYPE_RE,
   LIMITS,
+  MAX_DETAILS_PATH_LENGTH,
   OPTIONAL_STRING_FIELDS,
   UUID_RE,
 } from './limits.ts';

@@ -39,8 +39,11 @@ export const LIMITS = {
 /** Lower-case dotted words, e.g. `customer.account.created`. */
 export const EVENT_TYPE_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
-/** A path into event_details as filters name it: `customer.plan`, `items.0.sku`. */
-export const DETAILS_PATH_RE = /^[A-Za-z0-9_-]{1,128}(\.[A-Za-z0-9_-]{1,128}){0,7}$/;
+/**
+ * Longest path of a node of event_details: one key per level, every key as long as allowed,
+ * joined by '.'. A filter on a longer path can never match.
+ */
+export const MAX_DETAILS_PATH_LENGTH = LIMITS.MAX_DETAILS_DEPTH * (LIMITS.MAX_KEY_LENGTH + 1) - 1;
 
 /** Canonical 8-4-4-4-12 hex, any version or variant (ClickHouse stores any 128-bit value). */
 export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

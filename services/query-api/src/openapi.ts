@@ -1,5 +1,7 @@
 import { loginPathDoc } from '@audit/auth';
 import { ERROR_SCHEMA, errorResponseDoc, operationalPathsDoc } from '@audit/http';
+import { auditEventSchema, DETAILS_NODE_TYPES, MAX_DETAILS_PATH_LENGTH } from '@audit/schema';
+import { z } from 'zod';
 import { FILTER_COLUMNS } from './filters/fields.ts';
 import { MAX_CONDITIONS, MAX_IN_VALUES, MAX_VALUE_LENGTH, OPERATORS } from './filters/parse.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './routes/options.ts';
@@ -9,9 +11,9 @@ const error = errorResponseDoc;
 
 const FILTERS_TEXT = [
   'Filters are query parameters, AND-ed: `field=value` or `field[op]=value`.',
-  `Fields: ${[...FILTER_COLUMNS.keys()].join(', ')}, or \`details.<path>\` (a path into event_details: segments of [A-Za-z0-9_-], joined by '.', at most 8; array items by index, e.g. details.items.0.sku).`,
-  `Operators: ${OPERATORS.join(', ')}. eq is the default. gt/gte/lt/lte compare numbers for details paths (a non-numeric value is a 400) and text for common fields. in takes up to ${MAX_IN_VALUES} comma-separated values. prefix is "starts with". exists takes true/false (an omitted common field is stored as "").`,
-  'Details values compare as the text `flattenDetails` stores (numbers as JSON text: 42, 1.5, true, null).',
+  `Fields: ${[...FILTER_COLUMNS.keys()].join(', ')}, or \`details.<path>\`: a path into event_details, keys joined by '.', array items by index (details.items.0.sku). Everything after \`details.\` is the path, so any key ingest accepts works (Unicode, spaces, quotes; percent-encode it); a path ending in ']' needs an explicit operator (details.tags[0][eq]=x). Paths are 1 to ${MAX_DETAILS_PATH_LENGTH} characters.`,
+  `Operators: ${OPERATORS.join(', ')}; eq is the default. On common fields gt/gte/lt/lte compare text (numbers for schema_version); an omitted optional field matches only exists=false. in takes 1 to ${MAX_IN_VALUES} comma-separated values (an empty list is a 400).`,
+  `On details paths a filter never matches an event that lacks the path, except exists=false. eq matches a string or boolean by its text and a number by its value (details.n=15 matches 15 and "15"; 15.0 matches only the number); ne matches events that have the path with anything else; gt/gte/lt/lte match numbers only, numerically; prefix matches strings only; exists is true for any node, objects and arrays included; type is one of ${DETAILS_NODE_TYPES.join(', ')} (details.x[type]=null finds JSON null; details.x=null finds the string "null").`,
   `At most ${MAX_CONDITIONS} filters; values up to ${MAX_VALUE_LENGTH} characters. Unknown parameters, a parameter given twice, bad operators, paths or values are a 400 naming the parameter.`,
   '`from` (inclusive) and `to` (exclusive) bound `timestamp`; RFC 3339 with Z or an offset.',
 ].join('\n\n');
@@ -39,38 +41,29 @@ const order = {
 
 const secured = [{ bearer: [] }];
 
-const auditEvent = {
-  type: 'object',
-  required: [
-    'event_id',
-    'event_type',
-    'timestamp',
-    'received_at',
-    'tenant_id',
-    'user_id',
-    'source',
-    'schema_version',
-    'event_details',
-  ],
-  properties: {
-    event_id: { type: 'string', format: 'uuid' },
-    event_type: { type: 'string' },
-    timestamp: { type: 'string', format: 'date-time', description: 'ISO UTC with ms' },
-    received_at: { type: 'string', format: 'date-time' },
-    tenant_id: { type: 'string' },
-    user_id: { type: 'string' },
-    source: { type: 'string' },
-    actor_type: { type: 'string' },
-    resource_type: { type: 'string' },
-    resource_id: { type: 'string' },
-    action: { type: 'string' },
-    outcome: { type: 'string' },
-    ip: { type: 'string' },
-    user_agent: { type: 'string' },
-    schema_version: { type: 'integer' },
-    event_details: { type: 'object', additionalProperties: true },
-  },
-};
+/**
+ * An event as the API returns it: the contract's schema of a stored event (the Kafka message
+ * value) with every field the service assigns required, as JSON Schema 2020-12, OpenAPI 3.1's
+ * dialect. Derived, so a field added to the contract appears here without another edit.
+ */
+function auditEventSchemaDoc(): Record<string, unknown> {
+  const stored = auditEventSchema.required({
+    event_id: true,
+    received_at: true,
+    source: true,
+    event_details: true,
+  });
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(stored, { io: 'output', target: 'draft-2020-12' });
+  const properties = schema.properties as Record<string, Record<string, unknown>>;
+  for (const time of ['timestamp', 'received_at']) {
+    properties[time] = { ...properties[time], examples: ['2026-01-02T03:04:05.678Z'] };
+  }
+  return {
+    ...schema,
+    description:
+      'One stored event. timestamp and received_at are ISO UTC with milliseconds; optional fields the producer omitted are absent; event_details is the object as sent.',
+  };
+}
 
 /** The OpenAPI 3.1 description of the query API, served at `/openapi.json` and rendered at `/docs`. */
 export const openApiDocument = {
@@ -84,7 +77,7 @@ export const openApiDocument = {
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     schemas: {
-      AuditEvent: auditEvent,
+      AuditEvent: auditEventSchemaDoc(),
       Error: ERROR_SCHEMA,
     },
   },
@@ -152,7 +145,7 @@ export const openApiDocument = {
     '/events/stats': {
       get: {
         summary: 'Count events, optionally grouped by a field and/or a time bucket',
-        description: `Same filters as /events. Without group_by and interval: \`{count}\`. With group_by: the \`top\` most frequent values (absent values count under ""). With interval: one count per bucket (oldest first). With both: the top values per bucket. Bucketed answers hold at most ${MAX_STATS_ROWS} rows; \`truncated\` says when more existed.`,
+        description: `Same filters as /events. Without group_by and interval: \`{count}\`. With group_by: the \`top\` most frequent values (an omitted common field counts under ""; a details path groups by \`type\` and value: \`key\` is the text of a string, number or boolean, and events without the path are \`{type: "missing"}\`). With interval: one count per bucket (oldest first). With both: the top values per bucket. Bucketed answers hold at most ${MAX_STATS_ROWS} rows; \`truncated\` says when more existed.`,
         security: secured,
         parameters: [
           ...filterParams,
@@ -189,6 +182,11 @@ export const openApiDocument = {
                             properties: {
                               bucket: { type: 'string', format: 'date-time' },
                               key: { type: 'string' },
+                              type: {
+                                type: 'string',
+                                enum: [...DETAILS_NODE_TYPES, 'missing'],
+                                description: 'Only when grouping by a details path',
+                              },
                               count: { type: 'integer' },
                             },
                           },

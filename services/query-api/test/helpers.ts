@@ -1,12 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { type Auth, createAuth } from '@audit/auth';
-import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
+import { type ClickHouseClient, type ClickHouseSettings, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
 // Test-only: the sink owns the table's schema and row format; reuse them rather than copy them.
-import { migrate } from '../../sink/src/migrate.ts';
+import { MIGRATIONS_DIR, renderSql, splitStatements } from '../../sink/src/migrate.ts';
 import { toRow } from '../../sink/src/to-row.ts';
 import { createApp } from '../src/app.ts';
 
@@ -15,28 +17,66 @@ export const TEST_SECRET = 'query-api-test-secret-at-least-32-chars';
 export const CURSOR_SECRET = 'query-api-cursor-secret-at-least-32-chars';
 
 /**
- * The table as production creates it: the sink's own migrations, run as the writer user, so
- * these tests work whether or not a sink has migrated this server yet. Never dropped or
- * truncated: tests isolate by tenant.
+ * The database of this test file (vitest loads this module once per file): a scratch database
+ * holding the table as production creates it, so the tests never depend on (or change) the
+ * shared server's `audit` database, whatever migration other work applied there.
+ */
+let database: string | undefined;
+
+/** `<scratch database>.events`, for SQL a test runs itself. */
+export function eventsTable(): string {
+  if (!database) throw new Error('call ensureTable() first');
+  return `${database}.events`;
+}
+
+/**
+ * Creates this file's scratch database with every migration file of the sink applied in order,
+ * as the sink's migrate() runs them (without its bookkeeping: the database is thrown away).
+ * The admin creates it: the writer may create only `audit`.
  */
 export async function ensureTable(): Promise<void> {
-  const writer = createClickHouse(cfg, 'writer');
+  if (database) return;
+  const name = `qtest_${randomBytes(6).toString('hex')}`;
+  const admin = adminClient();
   try {
-    await migrate(writer, { database: cfg.CLICKHOUSE_DATABASE, retentionDays: 365 });
+    await admin.command({ query: `CREATE DATABASE ${name}` });
+    const files = readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+      .sort();
+    for (const file of files) {
+      const sql = renderSql(readFileSync(path.join(MIGRATIONS_DIR, file), 'utf8'), {
+        database: name,
+        retentionDays: 365,
+      });
+      for (const query of splitStatements(sql)) await admin.command({ query });
+    }
+    database = name;
   } finally {
-    await writer.close();
+    await admin.close();
   }
 }
 
-export const adminClient = () => createClickHouse(cfg, 'admin');
+/** Drops this file's scratch database (call in afterAll). */
+export async function dropTable(): Promise<void> {
+  if (!database) return;
+  const admin = adminClient();
+  try {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+    database = undefined;
+  } finally {
+    await admin.close();
+  }
+}
 
-/** A tenant id of its own for each test file (the table is shared with everyone's tests). */
+export const adminClient = (settings?: ClickHouseSettings) => createClickHouse(cfg, 'admin', { settings });
+
+/** A tenant id of its own for each test file. */
 export const newTenant = () => `t_${randomBytes(6).toString('hex')}`;
 
 /** Inserts events exactly as the sink stores them (its own row conversion). */
 export async function insertEvents(admin: ClickHouseClient, events: AuditEvent[]): Promise<void> {
   await admin.insert({
-    table: 'audit.events',
+    table: eventsTable(),
     format: 'JSONEachRow',
     values: events.map((e) => toRow(e, 0, '0')),
     // Several test inserts may carry identical rows on purpose (duplicates); keep them all.
@@ -69,16 +109,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * The query API on this file's scratch database. Its ClickHouse client is the admin held to
+ * `readonly=2` (the reader's profile: reads only, settings per query), because the reader user
+ * may read only the `audit` database; the reader user's own limits are tested directly.
+ */
 export async function makeApp(
   opts: { clickhouseUrl?: string; timeoutSeconds?: number; exportMaxRows?: number } = {},
 ): Promise<TestApp> {
   const auth = await createAuth({ AUTH_JWT_SECRET: TEST_SECRET });
   const timeout = opts.timeoutSeconds ?? 10;
+  eventsTable();
   const reader = createClickHouse(
     { ...cfg, CLICKHOUSE_URL: opts.clickhouseUrl ?? cfg.CLICKHOUSE_URL },
-    'reader',
+    'admin',
     {
       requestTimeoutMs: (timeout + 5) * 1000,
+      settings: { readonly: '2' },
     },
   );
   const app = createApp({
@@ -87,7 +134,7 @@ export async function makeApp(
     clickhouse: reader,
     auth,
     config: {
-      CLICKHOUSE_DATABASE: 'audit',
+      CLICKHOUSE_DATABASE: database!,
       QUERY_TIMEOUT_SECONDS: timeout,
       QUERY_EXPORT_TIMEOUT_SECONDS: timeout,
       QUERY_EXPORT_MAX_ROWS: opts.exportMaxRows ?? 1_000_000,

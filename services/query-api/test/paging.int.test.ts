@@ -4,6 +4,7 @@ import type { AuditEvent } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminClient,
+  dropTable,
   ensureTable,
   insertEvents,
   makeApp,
@@ -40,6 +41,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await admin?.close();
+  await dropTable();
 });
 
 /**

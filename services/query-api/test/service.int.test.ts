@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@audit/clickhouse';
+import { createClickHouse } from '@audit/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError } from '../src/reader.ts';
-import { adminClient, cfg, ensureTable, makeApp, newTenant, type TestApp } from './helpers.ts';
+import { adminClient, cfg, dropTable, ensureTable, makeApp, newTenant, type TestApp } from './helpers.ts';
 import { startProxy } from './tcp-proxy.ts';
 
 const T = newTenant();
@@ -12,7 +13,10 @@ beforeAll(async () => {
   admin = adminClient();
   await ensureTable();
 });
-afterAll(async () => admin?.close());
+afterAll(async () => {
+  await admin?.close();
+  await dropTable();
+});
 
 const ENDPOINTS = [
   '/events',
@@ -68,7 +72,7 @@ describe('a failing or hung ClickHouse', () => {
 
   it('a query over max_execution_time is stopped by the server: 504', async () => {
     // The limits are real: the reader profile refuses a session that tries to lift them.
-    const reader = (await makeApp()).reader;
+    const reader = createClickHouse(cfg, 'reader');
     await expect(
       reader.query({ query: 'SELECT 1', clickhouse_settings: { max_execution_time: 61 } }),
     ).rejects.toThrow(/max_execution_time|SETTING_CONSTRAINT_VIOLATION/i);

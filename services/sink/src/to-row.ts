@@ -1,5 +1,5 @@
 import type { StoredEventRow } from '@audit/clickhouse';
-import { type AuditEvent, eventContentHash, flattenDetails } from '@audit/schema';
+import { type AuditEvent, detailsColumns, eventContentHash } from '@audit/schema';
 
 /** One row of `audit.events` as sent in JSONEachRow (the shape is @audit/clickhouse's). */
 export type EventRow = StoredEventRow;
@@ -34,7 +34,7 @@ export function toRow(event: AuditEvent, partition: number, offset: string): Eve
     ip: event.ip ?? '',
     user_agent: event.user_agent ?? '',
     schema_version: event.schema_version,
-    details: flattenDetails(event.event_details),
+    ...detailsColumns(event.event_details),
     event_details: JSON.stringify(event.event_details),
     content_hash: eventContentHash(event),
     kafka_partition: partition,

@@ -41,6 +41,7 @@ describe('migrations (real ClickHouse)', () => {
       { version: 1, name: 'database' },
       { version: 2, name: 'events' },
       { version: 3, name: 'first_write' },
+      { version: 4, name: 'details_semantics' },
     ]);
     expect(await engineFull()).toMatch(
       /ReplacingMergeTree.*TTL toDateTime\(timestamp\) \+ toIntervalDay\(365\).*non_replicated_deduplication_window = 10000/,
@@ -67,7 +68,7 @@ describe('migrations (real ClickHouse)', () => {
     const writer = createClickHouse(stack, 'writer');
     try {
       await migrate(writer, { database: stack.CLICKHOUSE_DATABASE, retentionDays: 365 });
-      expect((await recorded(stack.CLICKHOUSE_DATABASE)).map((r) => Number(r.version))).toEqual([1, 2, 3]);
+      expect((await recorded(stack.CLICKHOUSE_DATABASE)).map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
     } finally {
       await writer.close();
     }

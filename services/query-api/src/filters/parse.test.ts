@@ -23,11 +23,16 @@ describe('parseRequest', () => {
     expect(r.filters.conditions).toEqual([
       {
         param: 'event_type',
-        field: { kind: 'column', name: 'event_type', type: 'string' },
+        field: { kind: 'column', name: 'event_type', type: 'string', optional: false },
         op: 'eq',
         value: 'customer.billed',
       },
-      { param: 'user_id', field: { kind: 'column', name: 'user_id', type: 'string' }, op: 'eq', value: 'u1' },
+      {
+        param: 'user_id',
+        field: { kind: 'column', name: 'user_id', type: 'string', optional: false },
+        op: 'eq',
+        value: 'u1',
+      },
     ]);
   });
 
@@ -45,6 +50,32 @@ describe('parseRequest', () => {
       ['in', { kind: 'details', path: 's' }, ['a', 'b', '']],
       ['prefix', { kind: 'details', path: 'p' }, 'ab'],
       ['exists', { kind: 'details', path: 'e' }, false],
+    ]);
+  });
+
+  it.each([
+    ['details..a=1', '.a'],
+    ['details.x)=1', 'x)'],
+    ["details.a'b=1", "a'b"],
+    ['details.a`b=1', 'a`b'],
+    ['details.a b=1', 'a b'],
+    ['details.a+b=1', 'a b'],
+    ['details.a%2Bb=1', 'a+b'],
+    ['details.%D0%BA%D0%BB%D1%8E%D1%87=1', 'ключ'],
+    ['details.a.b.c.d.e.f.g.h.i=1', 'a.b.c.d.e.f.g.h.i'],
+    ['details.tags[0][eq]=1', 'tags[0]'],
+    ['details.x[gt][ne]=1', 'x[gt]'],
+    [`details.${'k'.repeat(1031)}=1`, 'k'.repeat(1031)],
+  ])('%s filters on the details path %j (any key ingest accepts)', (q, path) => {
+    expect(parse(q).filters.conditions.map((c) => c.field)).toEqual([{ kind: 'details', path }]);
+  });
+
+  it('reads [type] values and an [in] list with an empty element', () => {
+    const r = parse('details.a[type]=null&details.b[type]=object&details.c[in]=,x');
+    expect(r.filters.conditions.map((c) => [c.op, c.value])).toEqual([
+      ['type', 'null'],
+      ['type', 'object'],
+      ['in', ['', 'x']],
     ]);
   });
 
@@ -79,13 +110,6 @@ describe('parseRequest', () => {
     ['nope=1', 'nope'],
     ['__proto__=1', '__proto__'],
     ['constructor=1', 'constructor'],
-    ['details.=1', 'details.'],
-    ['details..a=1', 'details..a'],
-    ['details.x)=1', 'details.x)'],
-    ["details.a'b=1", "details.a'b"],
-    ['details.a`b=1', 'details.a`b'],
-    ['details.a b=1', 'details.a b'],
-    ['details.a.b.c.d.e.f.g.h.i=1', 'details.a.b.c.d.e.f.g.h.i'],
     ['details=1', 'details'],
     ['event_type[like]=x', 'event_type[like]'],
     ['event_type[]=x', 'event_type[]'],
@@ -98,6 +122,16 @@ describe('parseRequest', () => {
     ['details.n[gt]=', 'details.n[gt]'],
     ['details.n[gt]=1e999', 'details.n[gt]'],
     ['details.e[exists]=yes', 'details.e[exists]'],
+    ['details.=1', 'details.'],
+    ['details.a[in]=', 'details.a[in]'],
+    ['actor_type[in]=', 'actor_type[in]'],
+    ['details.a[like]=x', 'details.a[like]'],
+    ['details.tags[0]=x', 'details.tags[0]'],
+    ['details.x[type]=date', 'details.x[type]'],
+    ['details.x[type]=', 'details.x[type]'],
+    ['event_type[type]=string', 'event_type[type]'],
+    [`details.${'k'.repeat(1032)}=1`, `details.${'k'.repeat(92)}…`],
+    ['details.a%00b=1', 'details.a\u0000b'],
     ['event_id=not-a-uuid', 'event_id'],
     ['event_id[in]=018f0000-0000-7000-8000-000000000000,x', 'event_id[in]'],
     ['event_id[gt]=018f0000-0000-7000-8000-000000000000', 'event_id[gt]'],

@@ -1,5 +1,5 @@
-import { LIMITS } from '@audit/schema';
-import { type Field, resolveField } from './fields.ts';
+import { DETAILS_NODE_TYPES, type DetailsNodeType, LIMITS, MAX_DETAILS_PATH_LENGTH } from '@audit/schema';
+import { DETAILS_PREFIX, type Field, resolveField } from './fields.ts';
 import {
   invalidParameter,
   parseIntInRange,
@@ -9,7 +9,7 @@ import {
   UUID_RE,
 } from './values.ts';
 
-export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix', 'exists'] as const;
+export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix', 'exists', 'type'] as const;
 export type Operator = (typeof OPERATORS)[number];
 export type NumericOperator = 'gt' | 'gte' | 'lt' | 'lte';
 
@@ -18,7 +18,8 @@ export type Condition =
   | { param: string; field: Field; op: 'eq' | 'ne' | 'prefix'; value: string }
   | { param: string; field: Field; op: NumericOperator; value: string | number }
   | { param: string; field: Field; op: 'in'; value: string[] }
-  | { param: string; field: Field; op: 'exists'; value: boolean };
+  | { param: string; field: Field; op: 'exists'; value: boolean }
+  | { param: string; field: Field; op: 'type'; value: DetailsNodeType };
 
 export interface Filters {
   conditions: Condition[];
@@ -35,9 +36,10 @@ export const MAX_CONDITIONS = 50;
 /** Longest value of any parameter: the longest string a stored detail can hold. */
 export const MAX_VALUE_LENGTH = LIMITS.MAX_STRING_LENGTH;
 
-const PARAM_RE = /^([^[\]]+)(?:\[([^[\]]*)\])?$/;
+/** A trailing `[op]`: the operator. Everything before it is the field, brackets included. */
+const OPERATOR_SUFFIX_RE = /\[([^[\]]*)\]$/;
 const OPS_BY_TYPE: Record<'string' | 'uuid' | 'uint' | 'details', ReadonlySet<Operator>> = {
-  string: new Set(OPERATORS),
+  string: new Set(OPERATORS.filter((op) => op !== 'type')),
   details: new Set(OPERATORS),
   uuid: new Set(['eq', 'ne', 'in', 'prefix']),
   uint: new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']),
@@ -96,25 +98,52 @@ export function parseRequest(
   return { filters, options, canonical };
 }
 
+/**
+ * Splits `field[op]` into the field and the operator (`eq` without a suffix). Only a trailing
+ * bracket pair is an operator, so a details key may itself contain brackets: a path that ends in
+ * `]` names its operator explicitly (`details.tags[0][eq]=x`).
+ */
+function splitParam(param: string): { name: string; op: string } {
+  const m = OPERATOR_SUFFIX_RE.exec(param);
+  return m ? { name: param.slice(0, m.index), op: m[1] ?? '' } : { name: param, op: 'eq' };
+}
+
 function parseCondition(param: string, raw: string): Condition {
-  const m = PARAM_RE.exec(param);
-  const field = m?.[1] === undefined ? undefined : resolveField(m[1]);
-  if (!m || !field) {
+  const { name, op: opName } = splitParam(param);
+  const field = resolveField(name);
+  if (!field) {
+    if (name.startsWith(DETAILS_PREFIX)) {
+      throw invalidParameter(
+        param,
+        `no event can have this details path: paths are at most ${MAX_DETAILS_PATH_LENGTH} characters without NUL or unpaired surrogates`,
+      );
+    }
     throw invalidParameter(
       param,
-      'unknown parameter: filter on a common field (e.g. event_type) or details.<path> with segments of [A-Za-z0-9_-]',
+      'unknown parameter: filter on a common field (e.g. event_type) or details.<path>',
     );
   }
-  const op = (m[2] ?? 'eq') as Operator;
   const type = field.kind === 'details' ? 'details' : field.type;
-  if (!OPS_BY_TYPE[type].has(op)) {
-    throw invalidParameter(param, `operator must be one of ${[...OPS_BY_TYPE[type]].join(', ')}`);
+  if (!OPS_BY_TYPE[type].has(opName as Operator)) {
+    const hint =
+      field.kind === 'details'
+        ? ' (a details key ending in "]" needs an explicit operator: details.k[0][eq]=v)'
+        : '';
+    throw invalidParameter(param, `operator must be one of ${[...OPS_BY_TYPE[type]].join(', ')}${hint}`);
   }
+  const op = opName as Operator;
   switch (op) {
     case 'exists':
       if (raw !== 'true' && raw !== 'false') throw invalidParameter(param, 'must be true or false');
       return { param, field, op, value: raw === 'true' };
+    case 'type':
+      if (!(DETAILS_NODE_TYPES as readonly string[]).includes(raw)) {
+        throw invalidParameter(param, `must be one of ${DETAILS_NODE_TYPES.join(', ')}`);
+      }
+      return { param, field, op, value: raw as DetailsNodeType };
     case 'in': {
+      // `a,` lists "a" and ""; an empty parameter lists nothing, which no event can match.
+      if (raw === '') throw invalidParameter(param, 'must list at least one value (field= matches "")');
       const values = raw.split(',');
       if (values.length > MAX_IN_VALUES) throw invalidParameter(param, `more than ${MAX_IN_VALUES} values`);
       for (const v of values) checkScalar(param, type, v);

@@ -15,13 +15,26 @@ export const MAX_STATS_ROWS = 10_000;
 interface StatsRow {
   bucket?: string;
   key?: string;
+  node_type?: string;
   count: string | number;
+}
+
+/** Leaf types whose group carries the value as `key`. */
+const KEYED_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'boolean']);
+
+/**
+ * A details group is its node type plus, for strings, numbers and booleans, the value as text;
+ * events without the path are the group `{type: "missing"}`.
+ */
+function detailsGroup(r: StatsRow): { type: string; key?: string } {
+  const type = r.node_type || 'missing';
+  return KEYED_TYPES.has(type) ? { type, key: r.key ?? '' } : { type };
 }
 
 /**
  * `GET /events/stats`: the count of matching events; with `group_by` the `top` most frequent
- * values (absent values count under ""); with `interval` one count per time bucket; with both,
- * the top values within each bucket.
+ * values (an absent common field counts under "", a details path groups by type and value);
+ * with `interval` one count per time bucket; with both, the top values within each bucket.
  */
 export function eventStats(deps: RouteDeps) {
   return async (c: Context) => {
@@ -51,7 +64,7 @@ export function eventStats(deps: RouteDeps) {
     const truncated = rows.length > MAX_STATS_ROWS;
     const groups = rows.slice(0, MAX_STATS_ROWS).map((r) => ({
       ...(r.bucket === undefined ? {} : { bucket: fromClickHouseTime(`${r.bucket}.000`) }),
-      ...(r.key === undefined ? {} : { key: r.key }),
+      ...(r.node_type !== undefined ? detailsGroup(r) : r.key === undefined ? {} : { key: r.key }),
       count: Number(r.count),
     }));
     return c.json({ groups, truncated });

@@ -35,7 +35,7 @@ describe('buildListQuery', () => {
     ['user_id[lt]=a', 'user_id < {p1:String}', { p1: 'a' }],
     ['user_id[lte]=a', 'user_id <= {p1:String}', { p1: 'a' }],
     ['source[in]=a,b', 'source IN {p1:Array(String)}', { p1: ['a', 'b'] }],
-    ['resource_id[prefix]=ab', 'startsWith(resource_id, {p1:String})', { p1: 'ab' }],
+    ['resource_id[prefix]=ab', "resource_id != '' AND startsWith(resource_id, {p1:String})", { p1: 'ab' }],
     ['outcome[exists]=true', "outcome != ''", {}],
     ['outcome[exists]=false', "outcome = ''", {}],
     [
@@ -46,32 +46,80 @@ describe('buildListQuery', () => {
     ['event_id[prefix]=018f', 'startsWith(toString(event_id), {p1:String})', { p1: '018f' }],
     ['schema_version[gte]=2', 'schema_version >= {p1:UInt16}', { p1: 2 }],
     ['schema_version[in]=1,2', 'schema_version IN {p1:Array(UInt16)}', { p1: [1, 2] }],
-    ['details.customer.plan=pro', 'details[{p1:String}] = {p2:String}', { p1: 'customer.plan', p2: 'pro' }],
-    ['details.a[ne]=x', 'details[{p1:String}] != {p2:String}', { p1: 'a', p2: 'x' }],
+    ['actor_type=user', "actor_type != '' AND actor_type = {p1:String}", { p1: 'user' }],
+    ['actor_type[ne]=user', "actor_type != '' AND actor_type != {p1:String}", { p1: 'user' }],
+    ['outcome[lt]=m', "outcome != '' AND outcome < {p1:String}", { p1: 'm' }],
+    ['action[in]=a,', "action != '' AND action IN {p1:Array(String)}", { p1: ['a', ''] }],
+    ['ip[prefix]=10.', "ip != '' AND startsWith(ip, {p1:String})", { p1: '10.' }],
+    [
+      'details.customer.plan=pro',
+      "details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}",
+      { p1: 'customer.plan', p2: 'pro' },
+    ],
+    [
+      'details.n=15.0',
+      "((details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}) OR (details_type[{p1:String}] = 'number' AND details[{p1:String}] = {p3:String}))",
+      { p1: 'n', p2: '15.0', p3: '15' },
+    ],
+    [
+      'details.a[ne]=x',
+      "mapContains(details_type, {p1:String}) AND NOT (details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String})",
+      { p1: 'a', p2: 'x' },
+    ],
+    [
+      'details.a[ne]=1e1',
+      "mapContains(details_type, {p1:String}) AND NOT ((details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}) OR (details_type[{p1:String}] = 'number' AND details[{p1:String}] = {p3:String}))",
+      { p1: 'a', p2: '1e1', p3: '10' },
+    ],
     [
       'details.amount[gt]=10',
-      'toFloat64OrNull(details[{p1:String}]) > {p2:Float64}',
+      "details_type[{p1:String}] = 'number' AND toFloat64OrNull(details[{p1:String}]) > {p2:Float64}",
       { p1: 'amount', p2: 10 },
     ],
     [
       'details.amount[gte]=1.5',
-      'toFloat64OrNull(details[{p1:String}]) >= {p2:Float64}',
+      "details_type[{p1:String}] = 'number' AND toFloat64OrNull(details[{p1:String}]) >= {p2:Float64}",
       { p1: 'amount', p2: 1.5 },
     ],
     [
       'details.amount[lt]=-3',
-      'toFloat64OrNull(details[{p1:String}]) < {p2:Float64}',
+      "details_type[{p1:String}] = 'number' AND toFloat64OrNull(details[{p1:String}]) < {p2:Float64}",
       { p1: 'amount', p2: -3 },
     ],
     [
       'details.amount[lte]=0',
-      'toFloat64OrNull(details[{p1:String}]) <= {p2:Float64}',
+      "details_type[{p1:String}] = 'number' AND toFloat64OrNull(details[{p1:String}]) <= {p2:Float64}",
       { p1: 'amount', p2: 0 },
     ],
-    ['details.a[in]=x,y', 'details[{p1:String}] IN {p2:Array(String)}', { p1: 'a', p2: ['x', 'y'] }],
-    ['details.a[prefix]=x', 'startsWith(details[{p1:String}], {p2:String})', { p1: 'a', p2: 'x' }],
-    ['details.a.b[exists]=true', 'mapContains(details, {p1:String})', { p1: 'a.b' }],
-    ['details.a.b[exists]=false', 'NOT mapContains(details, {p1:String})', { p1: 'a.b' }],
+    [
+      'details.a[in]=x,y',
+      "details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] IN {p2:Array(String)}",
+      { p1: 'a', p2: ['x', 'y'] },
+    ],
+    [
+      'details.a[in]=x,2,2.0',
+      "((details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] IN {p2:Array(String)}) OR (details_type[{p1:String}] = 'number' AND details[{p1:String}] = {p3:String}))",
+      { p1: 'a', p2: ['x', '2', '2.0'], p3: '2' },
+    ],
+    [
+      'details.a[prefix]=x',
+      "details_type[{p1:String}] = 'string' AND startsWith(details[{p1:String}], {p2:String})",
+      { p1: 'a', p2: 'x' },
+    ],
+    ['details.a.b[exists]=true', 'mapContains(details_type, {p1:String})', { p1: 'a.b' }],
+    ['details.a.b[exists]=false', 'NOT mapContains(details_type, {p1:String})', { p1: 'a.b' }],
+    ['details.x[type]=null', 'details_type[{p1:String}] = {p2:String}', { p1: 'x', p2: 'null' }],
+    [
+      'details.ключ 1=v',
+      "details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}",
+      { p1: 'ключ 1', p2: 'v' },
+    ],
+    ['details..[exists]=true', 'mapContains(details_type, {p1:String})', { p1: '.' }],
+    [
+      'details.tags[0][eq]=x',
+      "details_type[{p1:String}] IN ('string', 'boolean') AND details[{p1:String}] = {p2:String}",
+      { p1: 'tags[0]', p2: 'x' },
+    ],
   ])('%s → %s', (qs, sql, params) => {
     expect(where(qs)).toEqual({ sql, params });
   });
@@ -80,7 +128,7 @@ describe('buildListQuery', () => {
     expect(
       where('from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&event_type=a&details.x[exists]=true'),
     ).toEqual({
-      sql: "timestamp >= {p1:DateTime64(3, 'UTC')} AND timestamp < {p2:DateTime64(3, 'UTC')} AND event_type = {p3:String} AND mapContains(details, {p4:String})",
+      sql: "timestamp >= {p1:DateTime64(3, 'UTC')} AND timestamp < {p2:DateTime64(3, 'UTC')} AND event_type = {p3:String} AND mapContains(details_type, {p4:String})",
       params: {
         p1: '2026-01-01 00:00:00.000',
         p2: '2026-01-02 00:00:00.000',
@@ -154,16 +202,19 @@ describe('buildStatsQuery', () => {
     });
   });
 
-  it('groups by a details path (as a parameter) and keeps the top N', () => {
+  it('groups by a details path (as a parameter) by type and value, and keeps the top N', () => {
     expect(buildStatsQuery({ ...base, groupBy: { kind: 'details', path: 'customer.plan' } })).toEqual({
-      sql: 'SELECT details[{p0:String}] AS key, count() AS count FROM audit.events FINAL WHERE tenant_id = {p1:String} AND event_type = {p2:String} GROUP BY key ORDER BY count DESC, key ASC LIMIT {p3:UInt32}',
+      sql: "SELECT details_type[{p0:String}] AS node_type, if(node_type IN ('string', 'number', 'boolean'), details[{p0:String}], '') AS key, count() AS count FROM audit.events FINAL WHERE tenant_id = {p1:String} AND event_type = {p2:String} GROUP BY node_type, key ORDER BY count DESC, node_type ASC, key ASC LIMIT {p3:UInt32}",
       params: { p0: 'customer.plan', p1: 'acme', p2: 'a', p3: 10 },
     });
   });
 
   it('groups a UUID or number column by its text', () => {
     expect(
-      buildStatsQuery({ ...base, groupBy: { kind: 'column', name: 'schema_version', type: 'uint' } }).sql,
+      buildStatsQuery({
+        ...base,
+        groupBy: { kind: 'column', name: 'schema_version', type: 'uint', optional: false },
+      }).sql,
     ).toContain('SELECT toString(schema_version) AS key');
   });
 
@@ -178,7 +229,7 @@ describe('buildStatsQuery', () => {
     const q = buildStatsQuery({
       ...base,
       interval: 'day',
-      groupBy: { kind: 'column', name: 'event_type', type: 'string' },
+      groupBy: { kind: 'column', name: 'event_type', type: 'string', optional: false },
     });
     expect(q.sql).toBe(
       "SELECT toDateTime(toStartOfInterval(timestamp, INTERVAL 1 DAY), 'UTC') AS bucket, event_type AS key, count() AS count FROM audit.events FINAL WHERE tenant_id = {p0:String} AND event_type = {p1:String} GROUP BY bucket, key ORDER BY bucket ASC, count DESC, key ASC LIMIT {p2:UInt32} BY bucket LIMIT {p3:UInt32}",

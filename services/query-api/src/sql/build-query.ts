@@ -1,6 +1,7 @@
 import { EVENT_COLUMNS } from '@audit/clickhouse';
 import type { Field } from '../filters/fields.ts';
 import type { Condition, Filters } from '../filters/parse.ts';
+import { parseNumber } from '../filters/values.ts';
 import { Params } from './params.ts';
 
 /** SQL text plus the values of its placeholders, for `client.query({query, query_params})`. */
@@ -30,45 +31,100 @@ function from(table: string): string {
   return `${table} FINAL`;
 }
 
-function fieldExpr(field: Field, params: Params): string {
-  if (field.kind === 'details') return `details[${params.add('String', field.path)}]`;
-  return field.name;
+/** Types whose stored text is the value itself: a filter value compares with it as text. */
+const TEXT_TYPES = "('string', 'boolean')";
+
+/**
+ * A details path's stored value, type and presence. `details` holds leaves only and
+ * `details_type` every node; a missing key reads as '' from both, hence the explicit type tests.
+ */
+type DetailsRefs = { text: string; type: string; exists: string };
+
+function detailsRefs(path: string, params: Params): DetailsRefs {
+  const key = params.add('String', path);
+  return {
+    text: `details[${key}]`,
+    type: `details_type[${key}]`,
+    exists: `mapContains(details_type, ${key})`,
+  };
 }
 
-/** The field as text, for grouping (a UUID or a number becomes its string form). */
-function fieldAsString(field: Field, params: Params): string {
-  if (field.kind === 'column' && field.type !== 'string') return `toString(${field.name})`;
-  return fieldExpr(field, params);
+/**
+ * Equality with any of `values`, as alternatives OR-ed by the caller: a string or boolean leaf by
+ * its text, a number leaf by its numeric value when the filter value is a number (`15`, `15.0`
+ * and `1.5e1` all match 15). A stored number is JSON.stringify's text, one text per double, so
+ * the numeric test is a text test against the same canonical form. null, objects and arrays
+ * equal no value.
+ */
+function detailsEqualsBranches(refs: DetailsRefs, values: string[], params: Params): string[] {
+  const numbers = new Set<string>();
+  for (const v of values) {
+    const n = parseNumber(v);
+    if (n !== undefined) numbers.add(String(n));
+  }
+  const equals = (list: string[]) =>
+    list.length === 1
+      ? `${refs.text} = ${params.add('String', list[0])}`
+      : `${refs.text} IN ${params.add('Array(String)', list)}`;
+  const branches = [`${refs.type} IN ${TEXT_TYPES} AND ${equals(values)}`];
+  if (numbers.size > 0) branches.push(`${refs.type} = 'number' AND ${equals([...numbers])}`);
+  return branches;
 }
+
+const anyOf = (branches: string[]) =>
+  branches.length === 1 ? branches[0]! : branches.map((b) => `(${b})`).join(' OR ');
 
 const COMPARE = { eq: '=', ne: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
-function conditionSql(c: Condition, params: Params): string {
-  const f = c.field;
-  if (c.op === 'exists') {
-    if (f.kind === 'details') {
-      const test = `mapContains(details, ${params.add('String', f.path)})`;
-      return c.value ? test : `NOT ${test}`;
+/** A filter on a details path (see docs/api.md, Filters: what matches what). */
+function detailsConditionSql(c: Condition, path: string, params: Params): string {
+  const refs = detailsRefs(path, params);
+  switch (c.op) {
+    case 'exists':
+      return c.value ? refs.exists : `NOT ${refs.exists}`;
+    case 'type':
+      return `${refs.type} = ${params.add('String', c.value)}`;
+    case 'eq':
+    case 'in': {
+      const branches = detailsEqualsBranches(refs, typeof c.value === 'string' ? [c.value] : c.value, params);
+      return branches.length === 1 ? branches[0]! : `(${anyOf(branches)})`;
     }
-    // Omitted optional common fields are stored as ''.
-    return `${f.name} ${c.value ? "!= ''" : "= ''"}`;
+    case 'ne':
+      return `${refs.exists} AND NOT (${anyOf(detailsEqualsBranches(refs, [c.value], params))})`;
+    case 'prefix':
+      return `${refs.type} = 'string' AND startsWith(${refs.text}, ${params.add('String', c.value)})`;
+    default:
+      return `${refs.type} = 'number' AND toFloat64OrNull(${refs.text}) ${COMPARE[c.op]} ${params.add('Float64', c.value)}`;
   }
-  if (c.op === 'prefix') {
-    const expr = f.kind === 'column' && f.type === 'uuid' ? `toString(${f.name})` : fieldExpr(f, params);
-    return `startsWith(${expr}, ${params.add('String', c.value)})`;
+}
+
+const SCALAR_TYPES = { string: 'String', uuid: 'UUID', uint: 'UInt16' } as const;
+
+/** A filter on a common column. An omitted optional field is stored as '' and matches only exists=false. */
+function columnConditionSql(c: Condition, f: Extract<Field, { kind: 'column' }>, params: Params): string {
+  if (c.op === 'exists') return `${f.name} ${c.value ? "!= ''" : "= ''"}`;
+  const present = f.optional ? `${f.name} != '' AND ` : '';
+  const scalarType = SCALAR_TYPES[f.type];
+  switch (c.op) {
+    case 'prefix': {
+      const expr = f.type === 'uuid' ? `toString(${f.name})` : f.name;
+      return `${present}startsWith(${expr}, ${params.add('String', c.value)})`;
+    }
+    case 'in': {
+      const values = scalarType === 'UInt16' ? c.value.map(Number) : c.value;
+      return `${present}${f.name} IN ${params.add(`Array(${scalarType})`, values)}`;
+    }
+    case 'type':
+      throw new Error('type filters exist for details paths only');
+    default:
+      return `${present}${f.name} ${COMPARE[c.op]} ${params.add(scalarType, c.value)}`;
   }
-  const scalarType =
-    f.kind === 'column' ? { string: 'String', uuid: 'UUID', uint: 'UInt16' }[f.type] : 'String';
-  if (c.op === 'in') {
-    const values = scalarType === 'UInt16' ? c.value.map(Number) : c.value;
-    return `${fieldExpr(f, params)} IN ${params.add(`Array(${scalarType})`, values)}`;
-  }
-  const sym = COMPARE[c.op];
-  if (f.kind === 'details' && c.op !== 'eq' && c.op !== 'ne') {
-    // Numbers compare as numbers; a detail that is not a number is NULL and never matches.
-    return `toFloat64OrNull(${fieldExpr(f, params)}) ${sym} ${params.add('Float64', c.value)}`;
-  }
-  return `${fieldExpr(f, params)} ${sym} ${params.add(scalarType, c.value)}`;
+}
+
+function conditionSql(c: Condition, params: Params): string {
+  return c.field.kind === 'details'
+    ? detailsConditionSql(c, c.field.path, params)
+    : columnConditionSql(c, c.field, params);
 }
 
 /** The WHERE clause: the caller's tenant first, always; then every filter, AND-ed. */
@@ -162,8 +218,20 @@ export function buildStatsQuery(q: StatsQuery): BuiltQuery {
     groups.push('bucket');
     order.push('bucket ASC');
   }
-  if (q.groupBy) {
-    cols.push(`${fieldAsString(q.groupBy, params)} AS key`);
+  if (q.groupBy?.kind === 'details') {
+    // A details group is (type, value): the number 15 and the string "15" are two groups, and
+    // events without the path form one group of type '' (the API calls it "missing"). The type
+    // is an Enum: equal counts sort in its order ('', string, number, boolean, null, object, array).
+    const refs = detailsRefs(q.groupBy.path, params);
+    cols.push(
+      `${refs.type} AS node_type`,
+      `if(node_type IN ('string', 'number', 'boolean'), ${refs.text}, '') AS key`,
+    );
+    groups.push('node_type', 'key');
+    order.push('count DESC', 'node_type ASC', 'key ASC');
+  } else if (q.groupBy) {
+    const f = q.groupBy;
+    cols.push(`${f.type === 'string' ? f.name : `toString(${f.name})`} AS key`);
     groups.push('key');
     order.push('count DESC', 'key ASC');
   }
