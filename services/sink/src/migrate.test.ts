@@ -25,7 +25,12 @@ describe('migrations', () => {
 
   it('are numbered 1..n and each statement is idempotent (IF NOT EXISTS), never DROP', () => {
     const ms = loadMigrations();
-    expect(ms.map((m) => `${m.version}_${m.name}`)).toEqual(['1_database', '2_events', '3_first_write', '4_details_semantics']);
+    expect(ms.map((m) => `${m.version}_${m.name}`)).toEqual([
+      '1_database',
+      '2_events',
+      '3_first_write',
+      '4_details_semantics',
+    ]);
     for (const m of ms) {
       expect(m.checksum).toMatch(/^[0-9a-f]{64}$/);
       for (const s of splitStatements(renderSql(m.sql, { database: 'audit', retentionDays: 365 }))) {
