@@ -31,6 +31,7 @@ export {
 export { normalizeEvent, serializeEvent } from './normalize.ts';
 export { type ParseJsonResult, parseJson } from './parse-json.ts';
 export { futureProblem, retentionDaysProblem, retentionProblem } from './retention.ts';
+export { textProblem } from './text.ts';
 export { normalizeTimestamp, timestampMs } from './timestamp.ts';
 export { uuidv7 } from './uuid.ts';
 export { eventSizeIssue, type ValidateEventResult, validateEvent } from './validate.ts';
