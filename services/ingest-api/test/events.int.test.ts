@@ -247,6 +247,25 @@ describe('POST /events against the real broker', () => {
     expect(doc.components.schemas.Event.required).toEqual(
       expect.arrayContaining(['event_type', 'timestamp', 'user_id']),
     );
+    const post = (
+      doc as unknown as {
+        paths: {
+          '/events': { post: { parameters: { name: string }[]; responses: Record<string, unknown> } };
+        };
+      }
+    ).paths['/events'].post;
+    expect(post.parameters.map((p) => p.name)).toEqual(['Idempotency-Key']);
+    expect(Object.keys(post.responses).sort()).toEqual([
+      '202',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '503',
+    ]);
+    expect(JSON.stringify(post.responses['503'])).toContain('may_have_been_written');
     const html = await (await t.app.request('/docs')).text();
     expect(html).toContain('/events');
     expect(html).not.toMatch(/<script[^>]+src=/);
