@@ -107,4 +107,24 @@ describe('createResendCheck', () => {
       backoff: 1,
     });
   });
+
+  it('requests arriving while a lookup runs share the next one', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const { check, asked } = setup(async (keys) => {
+      await gate;
+      const m = new Map<string, StoredIdentity>();
+      for (const k of keys) if (k.event_id === ID(3)) m.set(candidateKey(T, ID(3)), identity(3, 'h3'));
+      return m;
+    });
+    const first = check.check([cand(0, 1, 'h1')], log);
+    const second = check.check([cand(0, 2, 'h2')], log);
+    const third = check.check([cand(0, 3, 'h3')], log);
+    release();
+    const verdicts = await Promise.all([first, second, third]);
+    expect(asked).toEqual([[ID(1)], [ID(2), ID(3)]]);
+    expect(verdicts.map((v) => [...v.duplicates])).toEqual([[], [], [0]]);
+  });
 });

@@ -1,4 +1,4 @@
-import { type EventKey, eventKey, type StoredEventsLookup } from '@audit/clickhouse';
+import { type EventKey, eventKey, type StoredEventsLookup, type StoredIdentity } from '@audit/clickhouse';
 import type { Logger } from '@audit/http';
 import type { IngestMetrics } from './metrics.ts';
 import type { RecentIds } from './recent-ids.ts';
@@ -23,6 +23,9 @@ export interface ResendVerdict {
 }
 
 export const candidateKey = (tenantId: string, eventId: string) => eventKey(tenantId, eventId);
+
+/** Keys of one grouped lookup (~60-150 ms per 20,000 as an external table). */
+const MAX_LOOKUP_KEYS = 20_000;
 
 /**
  * First write wins: an id whose known content hash equals the event's is a duplicate, any other
@@ -75,6 +78,43 @@ export function createResendCheck(opts: ResendCheckOptions): ResendCheck {
   const now = opts.now ?? Date.now;
   let failedAt = Number.NEGATIVE_INFINITY;
 
+  // Group lookup: one lookup at a time, carrying the keys of every request that arrived while
+  // the previous one ran (as the publisher coalesces sends). One lookup per single-event request
+  // made 16 concurrent clients queue on ClickHouse: 132 events/s instead of 507 (bench ingest).
+  interface Batch {
+    keys: EventKey[];
+    waiters: { resolve: (m: Map<string, StoredIdentity>) => void; reject: (e: unknown) => void }[];
+  }
+  const queued: Batch[] = [];
+  let running = false;
+  function flush(): void {
+    const batch = queued.shift();
+    running = batch !== undefined;
+    if (!batch) return;
+    lookup(batch.keys)
+      .then(
+        (m) => {
+          for (const w of batch.waiters) w.resolve(m);
+        },
+        (err: unknown) => {
+          for (const w of batch.waiters) w.reject(err);
+        },
+      )
+      .finally(flush);
+  }
+  function grouped(keys: EventKey[]): Promise<Map<string, StoredIdentity>> {
+    return new Promise((resolve, reject) => {
+      let batch = queued.at(-1);
+      if (!batch || batch.keys.length + keys.length > MAX_LOOKUP_KEYS) {
+        batch = { keys: [], waiters: [] };
+        queued.push(batch);
+      }
+      for (const k of keys) batch.keys.push(k);
+      batch.waiters.push({ resolve, reject });
+      if (!running) flush();
+    });
+  }
+
   async function stored(keys: EventKey[], log: Logger): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     if (keys.length === 0) return found;
@@ -84,7 +124,11 @@ export function createResendCheck(opts: ResendCheckOptions): ResendCheck {
     }
     const t0 = performance.now();
     try {
-      for (const [key, row] of await lookup(keys)) found.set(key, row.content_hash);
+      const rows = await grouped(keys);
+      for (const k of keys) {
+        const row = rows.get(eventKey(k.tenant_id, k.event_id));
+        if (row) found.set(eventKey(k.tenant_id, k.event_id), row.content_hash);
+      }
       metrics.idLookup.labels('ok').observe((performance.now() - t0) / 1000);
     } catch (err) {
       const reason = (err as Error).name === 'TimeoutError' ? 'timeout' : 'error';
