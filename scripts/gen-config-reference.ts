@@ -32,6 +32,7 @@ const SERVICES: { name: string; schema: SchemaLike }[] = [
 /** Where options are declared, each with a doc comment: shared first, then per service. */
 const SOURCES = [
   'packages/config/src/stack.ts',
+  'packages/config/src/retention.ts',
   'packages/auth/src/config.ts',
   'services/ingest-api/src/config.ts',
   'services/sink/src/config.ts',

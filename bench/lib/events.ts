@@ -36,7 +36,15 @@ export interface RequestShape {
   name: string;
   format: BodyFormat;
   eventsPerRequest: number;
+  /** Every event carries its own event_id (ID_PLACEHOLDER, replaced by a fresh UUID per request): the path with the stored-id check. */
+  clientIds?: boolean;
 }
+
+/** Stands for a fresh event_id in a prebuilt body; see freshIds. */
+export const ID_PLACEHOLDER = '00000000-0000-0000-0000-00000000beef';
+const PLACEHOLDER_RE = new RegExp(ID_PLACEHOLDER, 'g');
+/** The body with a new random UUID for every placeholder. */
+export const freshIds = (body: string) => body.replace(PLACEHOLDER_RE, () => randomUUID());
 
 export const contentType = (f: BodyFormat) => (f === 'json' ? 'application/json' : 'application/x-ndjson');
 
@@ -47,7 +55,7 @@ export const contentType = (f: BodyFormat) => (f === 'json' ? 'application/json'
 export function requestBodies(shape: RequestShape, count: number): string[] {
   return Array.from({ length: count }, (_, b) => {
     const events = Array.from({ length: shape.eventsPerRequest }, (_, i) =>
-      inputEvent(b * shape.eventsPerRequest + i),
+      inputEvent(b * shape.eventsPerRequest + i, shape.clientIds ? { event_id: ID_PLACEHOLDER } : {}),
     );
     if (shape.format === 'ndjson') return `${events.map((e) => JSON.stringify(e)).join('\n')}\n`;
     return JSON.stringify(shape.eventsPerRequest === 1 ? events[0] : events);
@@ -57,7 +65,7 @@ export function requestBodies(shape: RequestShape, count: number): string[] {
 /** The Kafka message the ingest API writes for an event (same key, value bytes and headers). */
 export function toMessage(event: AuditEvent): Message {
   return {
-    key: `${event.tenant_id}/${event.user_id}`,
+    key: `${event.tenant_id}/${event.event_id}`,
     value: serializeEvent(event),
     headers: { 'content-type': 'application/json', 'schema-version': '1' },
   };

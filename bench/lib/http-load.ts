@@ -24,6 +24,8 @@ export interface ClosedLoopOptions {
   maxSeconds: number;
   expectStatus?: number;
   label: string;
+  /** Rewrites each body before it is sent (e.g. fresh event_ids); its time counts as the client's. */
+  prepare?: (body: string) => string;
 }
 
 /**
@@ -49,7 +51,8 @@ export async function closedLoop(o: ClosedLoopOptions): Promise<LoadResult> {
 
   async function worker() {
     while (sent * o.eventsPerRequest < o.maxEvents && performance.now() < deadline) {
-      const body = o.bodies[sent++ % o.bodies.length]!;
+      const template = o.bodies[sent++ % o.bodies.length]!;
+      const body = o.prepare ? o.prepare(template) : template;
       const start = performance.now();
       try {
         const res = await pool.request({ method: 'POST', path: o.path, headers: o.headers, body });

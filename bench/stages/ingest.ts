@@ -5,6 +5,7 @@ import { summarizeCpuProfile } from '../lib/cpuprofile.ts';
 import {
   avgValueBytes,
   contentType,
+  freshIds,
   kafkaMessages,
   type RequestShape,
   requestBodies,
@@ -21,6 +22,22 @@ const SHAPES: (RequestShape & { key: string })[] = [
   { key: 'json100', name: 'json ×100', format: 'json', eventsPerRequest: 100 },
   { key: 'json1000', name: 'json ×1000', format: 'json', eventsPerRequest: 1000 },
   { key: 'ndjson1000', name: 'ndjson ×1000', format: 'ndjson', eventsPerRequest: 1000 },
+  // Client-chosen ids: each request is checked against the id index (ClickHouse) first.
+  { key: 'json1ids', name: 'json ×1 (client ids)', format: 'json', eventsPerRequest: 1, clientIds: true },
+  {
+    key: 'json100ids',
+    name: 'json ×100 (client ids)',
+    format: 'json',
+    eventsPerRequest: 100,
+    clientIds: true,
+  },
+  {
+    key: 'json1000ids',
+    name: 'json ×1000 (client ids)',
+    format: 'json',
+    eventsPerRequest: 1000,
+    clientIds: true,
+  },
 ];
 
 const load1 = () => round(os.loadavg()[0]!, 1);
@@ -80,6 +97,7 @@ export async function ingestStage(ctx: StageContext): Promise<StageResult> {
         maxEvents,
         maxSeconds: seconds,
         label,
+        ...(shape.clientIds ? { prepare: freshIds } : {}),
       });
     // Warm-up: JIT, connections, producer id; not recorded.
     await run(SHAPES[1]!, 8, Math.min(2, maxSeconds), 'ingest warm-up');

@@ -2,7 +2,7 @@ import { createAuth } from '@audit/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetrics } from '../../packages/http/src/index.ts';
 import { createApp } from '../../services/ingest-api/src/app.ts';
-import { DEFAULT_LIMITS, SECRET } from '../../services/ingest-api/test/helpers.ts';
+import { DEFAULT_LIMITS, RETENTION_DAYS, SECRET } from '../../services/ingest-api/test/helpers.ts';
 import { expectError, Tally } from './harness.ts';
 import { AUDIENCE, type IngestContext, ingestContext } from './ingest-context.ts';
 import {
@@ -736,6 +736,8 @@ beforeAll(async () => {
     metrics: ctx.app.metrics,
     auth,
     publisher: ctx.app.publisher,
+    resends: ctx.app.resends,
+    retentionDays: RETENTION_DAYS,
     limits: DEFAULT_LIMITS,
   });
   jwksApp = createApp(

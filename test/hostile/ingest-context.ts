@@ -12,7 +12,8 @@ import {
 } from '../../services/ingest-api/test/helpers.ts';
 
 export const AUDIENCE = 'audit-hostile-test';
-export const BASE_TIMESTAMP = '2026-01-02T03:04:05.678Z';
+/** An hour ago: inside the retention whenever the corpus runs (older events are refused). */
+export const BASE_TIMESTAMP = new Date(Date.now() - 3_600_000).toISOString();
 
 /**
  * The ingest API in-process on a topic of its own, with a producer token of its own tenant.

@@ -1,2 +1,3 @@
 export { ConfigError, env, loadConfig } from './load.ts';
+export { type RetentionConfig, retentionSchema } from './retention.ts';
 export { type StackConfig, stackSchema } from './stack.ts';

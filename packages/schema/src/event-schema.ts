@@ -104,7 +104,7 @@ const shape = {
   event_id: eventId.optional(),
   event_type: eventType,
   timestamp: timestamp(
-    'When it happened (producer clock): RFC 3339 with Z or ±hh:mm, between 1970-01-01 and 2105-12-31.',
+    'When it happened (producer clock): RFC 3339 with Z or ±hh:mm, between 1970-01-01 and 2105-12-31, at most 24 hours ahead of the receiving server’s clock and not older than the retention (RETENTION_DAYS).',
   ),
   user_id: text(LIMITS.MAX_FIELD_LENGTH, 'The actor: who did it.'),
   event_details: eventDetailsSchema.optional(),
@@ -153,7 +153,7 @@ export const auditEventSchema = z
   )
   .meta({
     title: 'Audit event (Kafka message value on audit.events)',
-    description: `UTF-8 JSON, at most ${LIMITS.MAX_MESSAGE_BYTES} bytes. Key: "<tenant_id>/<user_id>". Headers: content-type: application/json, schema-version: 1.`,
+    description: `UTF-8 JSON, at most ${LIMITS.MAX_MESSAGE_BYTES} bytes. Key: "<tenant_id>/<event_id>" (every copy of one event_id on one partition, so the sink sees them in order and the first write wins). Headers: content-type: application/json, schema-version: 1.`,
   });
 
 export type EventInput = z.input<typeof eventInputSchema>;

@@ -16,6 +16,7 @@ export {
   eventInputSchema,
   UNKNOWN_FIELD_MESSAGE,
 } from './event-schema.ts';
+export { idempotencyKeyEventId } from './idempotency-key.ts';
 export type { Issue } from './issues.ts';
 export { eventJsonSchema, eventJsonSchemaText } from './json-schema.ts';
 export {
@@ -36,7 +37,8 @@ export {
 } from './limits.ts';
 export { normalizeEvent, serializeEvent } from './normalize.ts';
 export { type ParseJsonResult, parseJson } from './parse-json.ts';
-export { retentionProblem } from './retention.ts';
+export { futureProblem, retentionDaysProblem, retentionProblem } from './retention.ts';
+export { textProblem } from './text.ts';
 export { normalizeTimestamp, timestampMs } from './timestamp.ts';
 export { uuidFromName, uuidv7 } from './uuid.ts';
 export { eventSizeIssue, type ValidateEventResult, validateEvent } from './validate.ts';

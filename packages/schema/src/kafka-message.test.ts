@@ -129,6 +129,24 @@ describe('validateKafkaMessage', () => {
     });
   });
 
+  it('refuses a timestamp more than 24 hours ahead of the clock (its TTL would wrap to 1970)', () => {
+    const now = Date.parse('2026-12-02T00:00:00Z');
+    const at = (timestamp: string) =>
+      validateKafkaMessage(buf(baseEvent({ tenant_id: 'acme', timestamp })), meta, now);
+    expect(at('2026-12-03T00:00:00Z').ok).toBe(true);
+    expect(at('2105-06-01T00:00:00Z')).toEqual({
+      ok: false,
+      reason: 'invalid',
+      issues: [
+        {
+          path: 'timestamp',
+          message:
+            'is more than 24 hours ahead of the server clock (latest accepted: 2026-12-03T00:00:00.000Z)',
+        },
+      ],
+    });
+  });
+
   it('reports an empty value, invalid UTF-8 and bad JSON as unparseable', () => {
     expect(validateKafkaMessage(null, meta)).toEqual({
       ok: false,

@@ -3,6 +3,7 @@ import { fromZodIssues, type Issue } from './issues.ts';
 import { LIMITS } from './limits.ts';
 import { assembleEvent } from './normalize.ts';
 import { parseJson } from './parse-json.ts';
+import { futureProblem } from './retention.ts';
 import { normalizeTimestamp } from './timestamp.ts';
 import { uuidFromName } from './uuid.ts';
 
@@ -35,9 +36,14 @@ function kafkaTime(ts: string): string {
 
 /**
  * Decodes and validates one message of `audit.events` into the stored event. `unparseable`: no
- * value, not UTF-8, not JSON. `invalid`: JSON that breaks the contract (issues name each field).
+ * value, not UTF-8, not JSON. `invalid`: JSON that breaks the contract (issues name each field),
+ * including a timestamp too far ahead of `nowMs` (futureProblem: it would be deleted on arrival).
  */
-export function validateKafkaMessage(value: Buffer | null, meta: KafkaMeta): KafkaMessageResult {
+export function validateKafkaMessage(
+  value: Buffer | null,
+  meta: KafkaMeta,
+  nowMs: number = Date.now(),
+): KafkaMessageResult {
   if (value === null) return unparseable('message has no value');
   if (value.length > LIMITS.MAX_MESSAGE_BYTES) {
     return {
@@ -62,6 +68,10 @@ export function validateKafkaMessage(value: Buffer | null, meta: KafkaMeta): Kaf
   const r = auditEventSchema.safeParse(parsed.value);
   if (!r.success) return { ok: false, reason: 'invalid', issues: fromZodIssues(r.error.issues) };
   const m = r.data;
+  const future = futureProblem(m.timestamp, nowMs);
+  if (future !== undefined) {
+    return { ok: false, reason: 'invalid', issues: [{ path: 'timestamp', message: future }] };
+  }
   return {
     ok: true,
     event: assembleEvent(m, {

@@ -33,6 +33,15 @@ export const LIMITS = {
    */
   MIN_TIMESTAMP_MS: 0,
   MAX_TIMESTAMP_MS: Date.UTC(2106, 0, 1) - 1,
+  /**
+   * How far ahead of the receiving server's clock a timestamp may be (producer clock skew, a
+   * wrong time zone). Beyond it the event is refused: the storage TTL adds the retention to the
+   * timestamp in a DateTime (UInt32 seconds, ends 2106-02-07T06:28:15Z), which wraps to 1970 for
+   * a timestamp within the retention of that end, and the row is then deleted as it is inserted.
+   */
+  MAX_FUTURE_SKEW_MS: 86_400_000,
+  /** The last second a ClickHouse DateTime holds; a TTL past it wraps around to 1970. */
+  DATETIME_MAX_MS: 4_294_967_295_000,
   MAX_SCHEMA_VERSION: 65_535,
 } as const;
 

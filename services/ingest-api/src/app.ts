@@ -6,6 +6,7 @@ import { type Admission, addEventsRoute } from './events-route.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import type { EventPublisher } from './publisher.ts';
+import type { ResendCheck } from './resends.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -13,6 +14,10 @@ export interface AppDeps {
   metrics: IngestMetrics;
   auth: Auth;
   publisher: EventPublisher;
+  /** createResendCheck over storedEventsLookup (reader user) and the recent-ids map. */
+  resends: ResendCheck;
+  /** RETENTION_DAYS (shared with the sink). */
+  retentionDays: number;
   limits: BodyLimits;
   admission?: Admission;
   now?: () => Date;

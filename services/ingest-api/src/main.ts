@@ -1,4 +1,5 @@
 import { createAuth } from '@audit/auth';
+import { storedEventsLookup } from '@audit/clickhouse';
 import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
 import { createKafka } from '@audit/kafka';
 import { createByteGate } from './admission.ts';
@@ -6,6 +7,8 @@ import { createApp } from './app.ts';
 import { limitsFromConfig, loadIngestConfig } from './config.ts';
 import { createIngestMetrics } from './metrics.ts';
 import { createKafkaPublisher } from './publisher.ts';
+import { createRecentIds } from './recent-ids.ts';
+import { createResendCheck } from './resends.ts';
 
 const logger = createLogger('ingest-api');
 const config = loadIngestConfig();
@@ -31,12 +34,27 @@ const publisher = createKafkaPublisher({
 const problems = await publisher.ready();
 if (problems.length > 0) logger.warn({ problems }, 'kafka not ready yet; will retry');
 
+// Duplicates and conflicts of client-chosen ids: read-only, and skipped when ClickHouse is slow.
+const resends = createResendCheck({
+  lookup: storedEventsLookup({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_READER_USER,
+    password: config.CLICKHOUSE_READER_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    timeoutMs: config.INGEST_ID_LOOKUP_TIMEOUT_MS,
+  }),
+  recent: createRecentIds(config.INGEST_RECENT_IDS),
+  metrics,
+});
+
 const app = createApp({
   logger,
   httpMetrics,
   metrics,
   auth,
   publisher,
+  resends,
+  retentionDays: config.RETENTION_DAYS,
   limits: limitsFromConfig(config),
   admission: {
     gate: createByteGate(config.INGEST_MAX_ACTIVE_BYTES),

@@ -27,6 +27,34 @@ const validationDetails = {
 
 const err = errorResponseDoc;
 
+/** An error response whose `details` has a known shape. */
+function errWithDetails(
+  description: string,
+  details: Record<string, unknown>,
+  headers?: Record<string, unknown>,
+) {
+  return {
+    description,
+    ...(headers ? { headers } : {}),
+    content: {
+      'application/json': {
+        schema: {
+          allOf: [
+            { $ref: '#/components/schemas/Error' },
+            { type: 'object', properties: { error: { type: 'object', properties: { details } } } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const ids = (description: string) => ({
+  type: 'array',
+  items: { type: 'string', format: 'uuid' },
+  description,
+});
+
 /** OpenAPI 3.1 for the ingest API; the event schema is generated from the zod contract. */
 export function openApiDocument(limits: BodyLimits) {
   const { $schema: _, ...event } = z.toJSONSchema(eventInputSchema, {
@@ -41,8 +69,9 @@ export function openApiDocument(limits: BodyLimits) {
       version: '1.0.0',
       description:
         'Accepts audit events and makes them durable in Kafka (topic audit.events). A 202 means ' +
-        'Kafka (acks=all) acknowledged every event of the request; anything else means nothing of ' +
-        'the request was accepted.',
+        'Kafka (acks=all) acknowledged every event of the request (or it was written before: ' +
+        '`duplicates`); anything else means nothing of the request was accepted (a 503 may still ' +
+        'land: resend with the same ids).',
     },
     components: {
       securitySchemes: {
@@ -59,14 +88,18 @@ export function openApiDocument(limits: BodyLimits) {
         ValidationDetails: validationDetails,
         Accepted: {
           type: 'object',
-          required: ['accepted', 'event_ids'],
+          required: ['accepted', 'event_ids', 'duplicates'],
           properties: {
-            accepted: { type: 'integer' },
-            event_ids: {
-              type: 'array',
-              items: { type: 'string', format: 'uuid' },
-              description: 'In request order: the client event_id, or the generated UUIDv7.',
+            accepted: {
+              type: 'integer',
+              description: 'Events of the request, duplicates included: all are written.',
             },
+            event_ids: ids(
+              'In request order: the client event_id, the id derived from the Idempotency-Key, or the generated UUIDv7.',
+            ),
+            duplicates: ids(
+              'The ids among event_ids that were already written with identical content (a resend): acknowledged, not written again. Empty when none.',
+            ),
           },
         },
       },
@@ -80,9 +113,21 @@ export function openApiDocument(limits: BodyLimits) {
             `Scope \`events:write\`. Bodies: \`application/json\` (one event object or an array of at most ${limits.json.maxEvents} events, at most ${limits.json.maxBytes} bytes) or \`application/x-ndjson\` (one event per line, at most ${limits.ndjson.maxEvents} events and ${limits.ndjson.maxBytes} bytes). UTF-8 only.`,
             'The whole request is validated first; if any event is invalid the answer is 400 and nothing is written.',
             "`tenant_id` is the token's tenant (an event naming another tenant is refused with 403); `source` defaults to the token subject; `event_id` is generated (UUIDv7) when absent; `received_at` is set by the server.",
-            '**Idempotency and retries.** 202 is sent only after Kafka acknowledged every event. On 503 (Kafka unavailable or slower than the configured timeout) some events may still be written later, so resend the same request with the same `event_id`s (set them yourself, or reuse the ids of a previous 202): storage keeps one row per `event_id`, and a resend gets 202 again.',
+            '**First write wins.** An `event_id` is written once per tenant, forever. A resend with identical content is acknowledged (202) and listed in `duplicates`; the same id with other content (another body or timestamp) is refused with 409 `conflict` naming the ids, and nothing of the request is written. Ingest checks the ids it acknowledged recently and the stored ones; when ClickHouse is slow it skips the check and storage still keeps the first write (the other copy is dead-lettered).',
+            '**Retries.** 202 is sent only after Kafka acknowledged every event. After any failure (5xx, a timeout, a dropped connection) resend the same request with the same `event_id`s, or, if you let the server choose ids, with the same `Idempotency-Key`: a resend never creates a second event. A 503 returns the ids it used in `error.details.event_ids` and says in `may_have_been_written` whether some may land all the same; put those ids into the resend.',
+            '**Storage window.** A timestamp older than the retention (RETENTION_DAYS) is refused with 400 `expired`, one more than 24 hours ahead of the server clock with 400 `timestamp_in_future`: storage would delete either on arrival.',
           ].join('\n\n'),
           security: [{ bearer: [] }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description:
+                'Makes server-chosen ids repeatable: an event without event_id gets a UUID derived from (tenant, key, its index in the request), so a resend of the request with the same key gets the same ids (duplicates), and the key reused for another request gets 409. 1-255 characters of A-Z a-z 0-9 - _ . : ~ + / =, optionally in double quotes; otherwise 400 invalid_idempotency_key.',
+              schema: { type: 'string', minLength: 1, maxLength: 257 },
+            },
+          ],
           requestBody: {
             required: true,
             content: {
@@ -101,23 +146,44 @@ export function openApiDocument(limits: BodyLimits) {
           },
           responses: {
             '202': {
-              description: 'Every event is durable in Kafka',
+              description:
+                'Every event is durable: acknowledged by Kafka now, or written before (duplicates)',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } },
             },
             '400': err(
-              'invalid_json (details.position; NDJSON details.line), invalid_utf8, empty_body, or validation_failed (details: ValidationDetails)',
+              'invalid_json (details.position; NDJSON details.line), invalid_utf8, empty_body, validation_failed (details: ValidationDetails), expired (a timestamp older than the retention) or timestamp_in_future (more than 24 h ahead; both with details shaped like ValidationDetails, path `timestamp`), invalid_idempotency_key',
             ),
             '401': err('Missing, malformed, expired or wrongly signed token'),
             '403': err(
               'Token lacks events:write (forbidden) or an event names another tenant (tenant_mismatch)',
             ),
+            '409': errWithDetails(
+              'conflict: an event_id is already written (or repeated in the request) with other content; the first write wins and nothing of the request was written',
+              {
+                type: 'object',
+                required: ['event_ids'],
+                properties: { event_ids: ids('The conflicting ids') },
+              },
+            ),
             '413': err('payload_too_large (bytes) or too_many_events'),
             '415': err(
               'unsupported_media_type: not JSON/NDJSON (UTF-8), or a Content-Encoding other than identity',
             ),
-            '503': err('unavailable: Kafka did not acknowledge in time; retry with the same event_ids', {
-              'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' },
-            }),
+            '503': errWithDetails(
+              'unavailable: Kafka did not acknowledge in time, or too much is in progress. Resend with the ids in details (absent when the body was not read yet)',
+              {
+                type: 'object',
+                properties: {
+                  event_ids: ids('The ids this request used, in request order: resend with them'),
+                  may_have_been_written: {
+                    type: 'boolean',
+                    description:
+                      'true: some events may be written all the same (the resend is then answered with duplicates)',
+                  },
+                },
+              },
+              { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } },
+            ),
           },
         },
       },

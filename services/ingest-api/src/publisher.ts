@@ -6,7 +6,10 @@ import type { IngestMetrics } from './metrics.ts';
 
 /** Where accepted events go. `publish` resolves only once every event is durable. */
 export interface EventPublisher {
-  /** Resolves when Kafka acknowledged every event; otherwise throws ApiError 503 `unavailable`. */
+  /**
+   * Resolves when Kafka acknowledged every event; otherwise throws ApiError 503 `unavailable`
+   * whose `details.may_have_been_written` says whether some events may land all the same.
+   */
   publish(events: AuditEvent[]): Promise<void>;
   /** Readiness problems; empty when Kafka is reachable. */
   ready(): Promise<string[]>;
@@ -52,12 +55,13 @@ export interface OutgoingMessage extends Message {
 }
 
 /**
- * The Kafka message for one event. Key `tenant/user`: events of one actor stay ordered on one
- * partition, while a large tenant still spreads over all partitions by its users.
+ * The Kafka message for one event. Key `tenant/event_id`: every send of one id (a retry, a
+ * resend after a lost answer) lands on one partition, so one sink consumer sees all copies of
+ * it in order and keeps the first; a large tenant still spreads over all partitions.
  */
 export function toMessage(event: AuditEvent): OutgoingMessage {
   return {
-    key: `${event.tenant_id}/${event.user_id}`,
+    key: `${event.tenant_id}/${event.event_id}`,
     value: serializeEvent(event),
     headers: HEADERS,
   };
@@ -105,8 +109,14 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
   const maxPendingBytes = opts.maxPendingBytes ?? 64 * 1024 * 1024;
   const admin = kafka.admin({ retry: { retries: 0 } });
   const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  const unavailable = (message: string) =>
-    new ApiError(503, 'unavailable', message, undefined, { 'Retry-After': String(opts.retryAfterSeconds) });
+  const unavailable = (message: string, mayHaveBeenWritten: boolean) =>
+    new ApiError(
+      503,
+      'unavailable',
+      message,
+      { may_have_been_written: mayHaveBeenWritten },
+      { 'Retry-After': String(opts.retryAfterSeconds) },
+    );
 
   interface Generation {
     producer: Producer;
@@ -209,7 +219,7 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
   });
 
   async function publish(events: AuditEvent[]): Promise<void> {
-    if (closing) throw unavailable('shutting down');
+    if (closing) throw unavailable('shutting down', false);
     // Encode now, so the caller's parsed objects can be collected while the request waits.
     const messages = events.map(toMessage);
     let bytes = 0;
@@ -220,7 +230,7 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
       (p.events > 0 || p.bytes > 0) &&
       (p.events + messages.length > opts.maxPendingEvents || p.bytes + bytes > maxPendingBytes)
     ) {
-      throw unavailable('too many events waiting for Kafka');
+      throw unavailable('too many events waiting for Kafka', false);
     }
     const t0 = performance.now();
     const observe = (outcome: string) =>
@@ -236,7 +246,8 @@ export function createKafkaPublisher(opts: KafkaPublisherOptions): EventPublishe
       if (timedOut) submission.cancel(err);
       observe(timedOut ? 'timeout' : 'error');
       logger.warn({ err, events: events.length, timedOut }, 'kafka send not acknowledged');
-      throw unavailable(timedOut ? 'Kafka did not acknowledge in time' : 'Kafka is unavailable');
+      // A send handed to the producer may have reached the broker without its answer reaching us.
+      throw unavailable(timedOut ? 'Kafka did not acknowledge in time' : 'Kafka is unavailable', true);
     }
   }
 

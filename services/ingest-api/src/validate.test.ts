@@ -1,6 +1,6 @@
 import { ApiError } from '@audit/http';
 import { describe, expect, it } from 'vitest';
-import { checkTenant, MAX_REPORTED_ITEMS, validateItems } from './validate.ts';
+import { checkSource, checkTenant, checkTimeWindow, MAX_REPORTED_ITEMS, validateItems } from './validate.ts';
 
 const valid = (i: number) => ({
   value: { event_type: 'a.b', timestamp: '2026-01-02T03:04:05Z', user_id: `u${i}` },
@@ -58,5 +58,72 @@ describe('checkTenant', () => {
   it('refuses another tenant with 403', () => {
     const err = thrown(() => checkTenant([{ ...valid(1).value, tenant_id: 'globex' }], 'acme'));
     expect([err.status, err.code]).toEqual([403, 'tenant_mismatch']);
+  });
+});
+
+describe('checkTimeWindow', () => {
+  const now = Date.parse('2026-12-02T00:00:00Z');
+  const at = (timestamp: string) => ({ event_type: 'a.b', timestamp, user_id: 'u' });
+
+  it('accepts events inside the retention and up to a day ahead', () => {
+    expect(() =>
+      checkTimeWindow([], [at('2025-12-02T00:00:00Z'), at('2026-12-03T00:00:00Z')], now, 365),
+    ).not.toThrow();
+  });
+
+  it('refuses an event older than the retention with 400 expired, saying why', () => {
+    const err = thrown(() => checkTimeWindow([], [at('2020-01-01T00:00:00Z')], now, 365));
+    expect([err.status, err.code]).toEqual([400, 'expired']);
+    expect(err.message).toBe(
+      'timestamp is older than the retention of 365 days (oldest accepted: 2025-12-02T00:00:00.000Z): it would never be stored',
+    );
+    expect(err.details).toEqual([
+      {
+        index: 0,
+        issues: [
+          {
+            path: 'timestamp',
+            message: 'is older than the retention of 365 days (oldest accepted: 2025-12-02T00:00:00.000Z)',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses timestamps past the skew with 400 timestamp_in_future; mixed with expired ones the code is expired', () => {
+    const items = [
+      { value: {}, line: 1 },
+      { value: {}, line: 2 },
+      { value: {}, line: 4 },
+    ];
+    const future = thrown(() =>
+      checkTimeWindow(items, [at('2026-12-01T00:00:00Z'), at('2105-12-31T00:00:00Z')], now, 365),
+    );
+    expect([future.status, future.code]).toEqual([400, 'timestamp_in_future']);
+    expect((future.details as { index: number; line: number }[]).map((d) => [d.index, d.line])).toEqual([
+      [1, 2],
+    ]);
+    const mixed = thrown(() =>
+      checkTimeWindow(
+        items,
+        [at('2105-12-31T00:00:00Z'), at('2026-12-01T00:00:00Z'), at('2001-01-01T00:00:00Z')],
+        now,
+        365,
+      ),
+    );
+    expect(mixed.code).toBe('expired');
+    expect(mixed.message).toBe('2 of 3 events have a timestamp storage would not keep; nothing was accepted');
+  });
+});
+
+describe('checkSource', () => {
+  it('refuses a token subject the schema would refuse as source, unless every event names its source', () => {
+    expect(() => checkSource([valid(1).value], 'svc')).not.toThrow();
+    expect(() => checkSource([{ ...valid(1).value, source: 'crm' }], 'bad\u0000sub')).not.toThrow();
+    const err = thrown(() =>
+      checkSource([{ ...valid(1).value, source: 'crm' }, valid(2).value], 'bad\u0000sub'),
+    );
+    expect([err.status, err.code]).toEqual([400, 'validation_failed']);
+    expect((err.details as { index: number }[]).map((d) => d.index)).toEqual([1]);
   });
 });

@@ -42,17 +42,18 @@ describe('Kafka unavailable', () => {
     await proxy?.down();
   });
 
-  async function send(): Promise<{ status: number; retryAfter: string | null; id: string }> {
+  async function send(): Promise<{ status: number; retryAfter: string | null; id: string; body: unknown }> {
     const event = sampleEvent();
     const res = await post(t.app, token, JSON.stringify(event));
     const id = event.event_id as string;
+    const body = await res.json();
     if (res.status === 202) {
-      expect(((await res.json()) as Accepted).event_ids).toEqual([id]);
+      expect((body as Accepted).event_ids).toEqual([id]);
       accepted.push(id);
     } else {
       refused.push(id);
     }
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), id };
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), id, body };
   }
 
   it('accepts while the broker is reachable', async () => {
@@ -66,6 +67,14 @@ describe('Kafka unavailable', () => {
       const r = await send();
       expect(r.status).toBe(503);
       expect(r.retryAfter).toBe('5');
+      // The send may still land: the answer says so and names the ids to resend with.
+      expect(r.body).toEqual({
+        error: {
+          code: 'unavailable',
+          message: expect.any(String),
+          details: { event_ids: [r.id], may_have_been_written: true },
+        },
+      });
       // Bounded by the configured Kafka timeout (generous margin for a loaded machine).
       expect(Date.now() - t0).toBeLessThan(TIMEOUT_MS + 3000);
     }
@@ -95,6 +104,67 @@ describe('Kafka unavailable', () => {
     for (const id of accepted) expect(ids).toContain(id);
     // Anything else on the topic is a request that got 503: allowed to land late, and deduplicated downstream.
     for (const id of ids.filter((i) => !accepted.includes(i))) expect(refused).toContain(id);
+  });
+});
+
+describe('a 503 with server-chosen ids, resent with the ids it returned or the same Idempotency-Key', () => {
+  it('never creates a second event', async () => {
+    const direct = kafkaClient();
+    const topic = await createTopic(direct);
+    const proxy = await startKafkaProxy();
+    const t = await buildApp({ kafka: kafkaClient(proxy.socketFactory), topic, timeoutMs: TIMEOUT_MS });
+    try {
+      const token = await t.auth.issueToken({
+        subject: 'svc',
+        tenant: newTenant(),
+        scopes: ['events:write'],
+      });
+      const { event_id: _a, ...a } = sampleEvent();
+      const { event_id: _b, ...b } = sampleEvent();
+      const send = (body: unknown, headers: Record<string, string> = {}) =>
+        t.app.request('/events', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers },
+          body: JSON.stringify(body),
+        });
+      await proxy.down();
+      // No event_id and no key: the 503 returns the ids the server chose.
+      const failed = await send([a]);
+      expect(failed.status).toBe(503);
+      const details = (
+        (await failed.json()) as {
+          error: { details: { event_ids: string[]; may_have_been_written: boolean } };
+        }
+      ).error.details;
+      expect(details.may_have_been_written).toBe(true);
+      expect(details.event_ids).toHaveLength(1);
+      // With a key: the ids of the 503 are the ones every resend gets.
+      const keyed = await send([b], { 'idempotency-key': 'order-7' });
+      expect(keyed.status).toBe(503);
+      const keyedIds = ((await keyed.json()) as { error: { details: { event_ids: string[] } } }).error.details
+        .event_ids;
+      await proxy.up();
+      const resend = async (body: unknown, headers: Record<string, string> = {}) => {
+        for (let attempt = 0; attempt < 10; attempt++) {
+          const res = await send(body, headers);
+          if (res.status === 202) return (await res.json()) as Accepted;
+          expect(res.status).toBe(503);
+        }
+        throw new Error('never accepted');
+      };
+      expect((await resend([{ ...a, event_id: details.event_ids[0] }])).event_ids).toEqual(details.event_ids);
+      expect((await resend([b], { 'idempotency-key': 'order-7' })).event_ids).toEqual(keyedIds);
+      await t.close();
+      // A send that timed out may have landed as well as its resend (the sink keeps the first copy
+      // of an id): whatever is on the topic carries only these two ids, never a third event.
+      const ids = (await readTopic(direct, topic)).map(
+        (m) => JSON.parse(m.value!.toString()).event_id as string,
+      );
+      expect(new Set(ids)).toEqual(new Set([details.event_ids[0], keyedIds[0]]));
+    } finally {
+      await t.close();
+      await proxy.down();
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import {
   topicMessageCount,
 } from './helpers.ts';
 
-type Accepted = { accepted: number; event_ids: string[] };
+type Accepted = { accepted: number; event_ids: string[]; duplicates: string[] };
 
 describe('POST /events against the real broker', () => {
   let kafka: Kafka;
@@ -200,26 +200,36 @@ describe('POST /events against the real broker', () => {
           schema_version: 1,
         });
         expect(typeof value.received_at).toBe('string');
-        expect(m.key!.toString()).toBe(`${tenant}/${input.user_id}`);
+        // Keyed by id: every copy of one event_id lands on one partition (first write wins in order).
+        expect(m.key!.toString()).toBe(`${tenant}/${ids[i]}`);
         expect(m.headers?.['content-type']?.toString()).toBe('application/json');
         expect(m.headers?.['schema-version']?.toString()).toBe('1');
       });
     });
 
-    it('accepts a resend of the same event_ids again (storage deduplicates)', async () => {
+    it('acknowledges an identical resend as duplicates without publishing it again', async () => {
       const again = sent.slice(1, 3);
+      const before = await topicMessageCount(kafka, topic);
       const res = await post(t.app, token, JSON.stringify(again));
       expect(res.status).toBe(202);
-      expect(((await res.json()) as Accepted).event_ids).toEqual(again.map((e) => e.event_id));
+      const body = (await res.json()) as Accepted;
+      expect(body).toEqual({
+        accepted: 2,
+        event_ids: again.map((e) => e.event_id),
+        duplicates: body.event_ids,
+      });
+      expect(await topicMessageCount(kafka, topic)).toBe(before);
     });
 
     it('counts accepted and rejected events in /metrics', async () => {
       const text = await (await t.app.request('/metrics')).text();
-      expect(text).toMatch(/^events_accepted_total\{[^}]*\} 9$/m);
+      // 7 published; the resend of 2 is counted as duplicates and was not sent to Kafka.
+      expect(text).toMatch(/^events_accepted_total\{[^}]*\} 7$/m);
+      expect(text).toMatch(/^events_duplicate_total\{[^}]*\} 2$/m);
       // 3 + 4 + 2 events in the three validation failures above.
       expect(text).toMatch(/^events_rejected_total\{[^}]*reason="validation_failed"[^}]*\} 9$/m);
       expect(text).toMatch(/^events_rejected_total\{[^}]*reason="tenant_mismatch"[^}]*\} 2$/m);
-      expect(text).toMatch(/^kafka_send_duration_seconds_count\{[^}]*outcome="ok"[^}]*\} 5$/m);
+      expect(text).toMatch(/^kafka_send_duration_seconds_count\{[^}]*outcome="ok"[^}]*\} 4$/m);
     });
   });
 
@@ -237,6 +247,25 @@ describe('POST /events against the real broker', () => {
     expect(doc.components.schemas.Event.required).toEqual(
       expect.arrayContaining(['event_type', 'timestamp', 'user_id']),
     );
+    const post = (
+      doc as unknown as {
+        paths: {
+          '/events': { post: { parameters: { name: string }[]; responses: Record<string, unknown> } };
+        };
+      }
+    ).paths['/events'].post;
+    expect(post.parameters.map((p) => p.name)).toEqual(['Idempotency-Key']);
+    expect(Object.keys(post.responses).sort()).toEqual([
+      '202',
+      '400',
+      '401',
+      '403',
+      '409',
+      '413',
+      '415',
+      '503',
+    ]);
+    expect(JSON.stringify(post.responses['503'])).toContain('may_have_been_written');
     const html = await (await t.app.request('/docs')).text();
     expect(html).toContain('/events');
     expect(html).not.toMatch(/<script[^>]+src=/);

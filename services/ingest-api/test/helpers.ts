@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { type Auth, createAuth } from '@audit/auth';
+import { type StoredEventsLookup, storedEventsLookup } from '@audit/clickhouse';
+import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import {
   createKafka,
@@ -15,11 +17,26 @@ import { createApp } from '../src/app.ts';
 import type { BodyLimits } from '../src/body.ts';
 import { createIngestMetrics, type IngestMetrics } from '../src/metrics.ts';
 import { createKafkaPublisher, type EventPublisher } from '../src/publisher.ts';
+import { createRecentIds } from '../src/recent-ids.ts';
+import { createResendCheck, type ResendCheck } from '../src/resends.ts';
 
 /** kafkajs' socket factory type (not re-exported by @audit/kafka). */
 type ISocketFactory = NonNullable<NonNullable<KafkaClientOptions['extra']>['socketFactory']>;
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+export const stack = loadConfig(stackSchema);
+export const RETENTION_DAYS = 365;
+
+/** The id index lookup as production wires it: the reader user on the shared database. */
+export function readerLookup(over: { url?: string; timeoutMs?: number } = {}): StoredEventsLookup {
+  return storedEventsLookup({
+    url: over.url ?? stack.CLICKHOUSE_URL,
+    username: stack.CLICKHOUSE_READER_USER,
+    password: stack.CLICKHOUSE_READER_PASSWORD,
+    database: stack.CLICKHOUSE_DATABASE,
+    timeoutMs: over.timeoutMs ?? 2000,
+  });
+}
 export const SECRET = 'test-secret-for-ingest-api-integration-0123456789';
 export const AUDIENCE = 'audit-ingest-test';
 export const DEV_USERS_FILE = new URL('../../../deploy/local/dev-users.json', import.meta.url).pathname;
@@ -93,6 +110,7 @@ export interface TestApp {
   app: Hono;
   auth: Auth;
   publisher: EventPublisher;
+  resends: ResendCheck;
   metrics: IngestMetrics;
   close(): Promise<void>;
 }
@@ -104,6 +122,9 @@ export async function buildApp(opts: {
   limits?: BodyLimits;
   audience?: string;
   usersFile?: string;
+  /** Default: the real id index (reader user, shared ClickHouse). */
+  lookup?: StoredEventsLookup;
+  recentIds?: number;
 }): Promise<TestApp> {
   const logger = createLogger('ingest-api-test', process.env.LOG_LEVEL ?? 'silent');
   const httpMetrics = createMetrics('ingest-api', false);
@@ -124,12 +145,19 @@ export async function buildApp(opts: {
     metrics,
     readyCacheMs: 0,
   });
+  const resends = createResendCheck({
+    lookup: opts.lookup ?? readerLookup(),
+    recent: createRecentIds(opts.recentIds ?? 10_000),
+    metrics,
+  });
   const app = createApp({
     logger,
     httpMetrics,
     metrics,
     auth,
     publisher,
+    resends,
+    retentionDays: RETENTION_DAYS,
     limits: opts.limits ?? DEFAULT_LIMITS,
     admission: {
       gate: createByteGate(8 * 1024 * 1024),
@@ -137,8 +165,11 @@ export async function buildApp(opts: {
       retryAfterSeconds: 5,
     },
   });
-  return { app, auth, publisher, metrics, close: () => publisher.close() };
+  return { app, auth, publisher, resends, metrics, close: () => publisher.close() };
 }
+
+/** An hour ago: inside any retention, whenever the tests run. */
+export const RECENT_TIMESTAMP = new Date(Date.now() - 3_600_000).toISOString();
 
 let seq = 0;
 /** A valid event as a producer would send it. */
@@ -147,7 +178,7 @@ export function sampleEvent(overrides: Record<string, unknown> = {}): Record<str
   return {
     event_id: randomUUID(),
     event_type: 'customer.account.created',
-    timestamp: '2026-01-02T03:04:05.678Z',
+    timestamp: RECENT_TIMESTAMP,
     user_id: `user-${seq}`,
     event_details: { plan: 'pro', seats: seq, nested: { ok: true } },
     ...overrides,

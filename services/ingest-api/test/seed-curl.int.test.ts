@@ -3,7 +3,15 @@ import { promisify } from 'node:util';
 import { type RunningServer, startServer } from '@audit/http';
 import type { Kafka } from '@audit/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, createTopic, DEV_USERS_FILE, kafkaClient, readTopic, type TestApp } from './helpers.ts';
+import {
+  buildApp,
+  createTopic,
+  DEV_USERS_FILE,
+  kafkaClient,
+  RECENT_TIMESTAMP,
+  readTopic,
+  type TestApp,
+} from './helpers.ts';
 
 const run = promisify(execFile);
 
@@ -70,8 +78,8 @@ describe("the seed's curl commands", () => {
   });
 
   it('a real event as the body gets 202 and lands on the topic for tenant acme', async () => {
-    const event =
-      '{"event_type":"customer.account.created","timestamp":"2026-01-02T03:04:05Z","user_id":"u-42","event_details":{"plan":"pro"}}';
+    // The seed's event with a recent timestamp (a fixed date would fall out of the retention).
+    const event = `{"event_type":"customer.account.created","timestamp":"${RECENT_TIMESTAMP}","user_id":"u-42","event_details":{"plan":"pro"}}`;
     const r = await curl([
       '-X',
       'POST',

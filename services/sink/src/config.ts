@@ -1,4 +1,4 @@
-import { env, loadConfig, stackSchema } from '@audit/config';
+import { env, loadConfig, retentionSchema, stackSchema } from '@audit/config';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -7,7 +7,7 @@ const MiB = 1024 * 1024;
  * Sink settings. Batch defaults follow ClickHouse's guidance (10k–100k rows, about one insert
  * per second per table); the bench in bench/sink measures them.
  */
-export const sinkConfigSchema = stackSchema.extend({
+export const sinkConfigSchema = stackSchema.extend(retentionSchema.shape).extend({
   /** Port of the health/metrics HTTP server. */
   PORT: env.port(8082),
   /** Interface the HTTP server listens on: loopback on a laptop, 0.0.0.0 in a container. */
@@ -57,8 +57,6 @@ export const sinkConfigSchema = stackSchema.extend({
   CLICKHOUSE_TOPOLOGY: z.enum(['single', 'cluster']).default('single'),
   /** Apply migrations at start-up (the writer user creates/extends the schema). */
   SINK_MIGRATE: env.bool(true),
-  /** Retention of the events table, in days (TTL on `timestamp`). */
-  RETENTION_DAYS: env.int(365, 1, 36_500),
   /**
    * TEST-ONLY fault injection: SIGKILL the process right after the n-th successful insert, before
    * its offsets are committed, so tests can reach the insert→commit window. 0 = off.
