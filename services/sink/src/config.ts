@@ -57,6 +57,11 @@ export const sinkConfigSchema = stackSchema.extend({
   CLICKHOUSE_TOPOLOGY: z.enum(['single', 'cluster']).default('single'),
   /** Apply migrations at start-up (the writer user creates/extends the schema). */
   SINK_MIGRATE: env.bool(true),
+  /**
+   * Tamper evidence: publish a leaf record of every inserted row to KAFKA_LEAVES_TOPIC before
+   * committing, for the sealer (docs/integrity.md). Off: events are stored but never sealed.
+   */
+  SINK_SEAL: env.bool(true),
   /** Retention of the events table, in days (TTL on `timestamp`). */
   RETENTION_DAYS: env.int(365, 1, 36_500),
   /**
