@@ -8,11 +8,13 @@ import path from 'node:path';
 import { createAuth } from '@audit/auth';
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createLogger } from '@audit/http';
+import { createLogger, createMetrics } from '@audit/http';
 import { createKafka, type Kafka } from '@audit/kafka';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import type { PrivateStack } from '@audit/stack';
-import { generateNoteKey } from '@audit/tlog/node';
+import { parsePublished, type VerifyReport, verifyTrail } from '@audit/tlog';
+import { generateNoteKey, nodeSha256 } from '@audit/tlog/node';
+import { createApp } from '../../services/query-api/src/app.ts';
 import { loadSealerConfig } from '../../services/sealer/src/config.ts';
 import { type RunningSealer, startSealer } from '../../services/sealer/src/service.ts';
 import { loadSinkConfig } from '../../services/sink/src/config.ts';
@@ -29,6 +31,8 @@ export interface Trail {
   key: { privateKey: string; verifierKey: string };
   witnessFile: string;
   produce(events: AuditEvent[]): Promise<void>;
+  /** Runs the verifier for `tenant` through the query API app (reader user), with the witness file. */
+  verify(tenant: string, opts?: { published?: boolean }): Promise<VerifyReport>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +85,21 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  const reader = createClickHouse(stackCfg, 'reader');
+  const auth = await createAuth({ AUTH_JWT_SECRET: 'integrity-test-secret-at-least-32-chars!!' });
+  const app = createApp({
+    logger,
+    metrics: createMetrics('integrity-test', false),
+    clickhouse: reader,
+    auth,
+    config: {
+      CLICKHOUSE_DATABASE: 'audit',
+      QUERY_TIMEOUT_SECONDS: 30,
+      QUERY_EXPORT_TIMEOUT_SECONDS: 60,
+      QUERY_EXPORT_MAX_ROWS: 1_000_000,
+      QUERY_CURSOR_SECRET: 'integrity-test-cursor-secret-at-least-32',
+    },
+  });
   return {
     env,
     kafka,
@@ -102,8 +121,21 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
         });
       }
     },
+    async verify(tenant, opts = {}) {
+      const token = `Bearer ${await auth.issueToken({ subject: 'verifier', tenant, scopes: ['events:read'] })}`;
+      return verifyTrail({
+        url: 'http://query-api',
+        token,
+        keys: [key.verifierKey],
+        published:
+          opts.published === false ? undefined : parsePublished(fs.readFileSync(witnessFile, 'utf8')),
+        sha256: nodeSha256,
+        fetch: async (url, init) => app.request(url, init),
+      });
+    },
     async stop() {
       await producer.disconnect();
+      await reader.close();
       await sealer.stop();
       await sink.stop();
       await admin.close();
@@ -138,5 +170,3 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-
-export { createAuth };

@@ -9,3 +9,4 @@ export * from './leaf.ts';
 export * from './merkle.ts';
 export * from './note.ts';
 export { sha256 } from './sha256.ts';
+export * from './verify.ts';
