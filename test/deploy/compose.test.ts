@@ -298,6 +298,7 @@ describe('ClickHouse in compose', () => {
     expect(fromEnv).toEqual([
       'CLICKHOUSE_ADMIN_PASSWORD',
       'CLICKHOUSE_READER_PASSWORD',
+      'CLICKHOUSE_SEALER_PASSWORD',
       'CLICKHOUSE_WRITER_PASSWORD',
     ]);
     const passwords = Object.keys(env)
@@ -307,6 +308,7 @@ describe('ClickHouse in compose', () => {
     expect(env.CLICKHOUSE_ADMIN_PASSWORD).toBe(stackDefaults.CLICKHOUSE_ADMIN_PASSWORD);
     expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_WRITER_PASSWORD);
     expect(env.CLICKHOUSE_READER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_READER_PASSWORD);
+    expect(env.CLICKHOUSE_SEALER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_SEALER_PASSWORD);
     expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe('writer-dev-password');
   });
 

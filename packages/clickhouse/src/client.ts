@@ -8,7 +8,7 @@ import {
 
 export type { ClickHouseClient, ClickHouseSettings };
 
-export type ClickHouseRole = 'writer' | 'reader' | 'admin';
+export type ClickHouseRole = 'writer' | 'reader' | 'sealer' | 'admin';
 
 type Creds = Pick<
   StackConfig,
@@ -18,12 +18,15 @@ type Creds = Pick<
   | 'CLICKHOUSE_WRITER_PASSWORD'
   | 'CLICKHOUSE_READER_USER'
   | 'CLICKHOUSE_READER_PASSWORD'
+  | 'CLICKHOUSE_SEALER_USER'
+  | 'CLICKHOUSE_SEALER_PASSWORD'
   | 'CLICKHOUSE_ADMIN_USER'
   | 'CLICKHOUSE_ADMIN_PASSWORD'
 >;
 
 /**
- * A client for one of the three users. Services get the writer (sink) or the reader (query API);
+ * A client for one of the users. Services get the writer (sink), the reader (query API) or the
+ * sealer's own user;
  * the admin is for bootstrap, tests and operators only.
  */
 export function createClickHouse(
@@ -36,7 +39,9 @@ export function createClickHouse(
       ? [cfg.CLICKHOUSE_WRITER_USER, cfg.CLICKHOUSE_WRITER_PASSWORD]
       : role === 'reader'
         ? [cfg.CLICKHOUSE_READER_USER, cfg.CLICKHOUSE_READER_PASSWORD]
-        : [cfg.CLICKHOUSE_ADMIN_USER, cfg.CLICKHOUSE_ADMIN_PASSWORD];
+        : role === 'sealer'
+          ? [cfg.CLICKHOUSE_SEALER_USER, cfg.CLICKHOUSE_SEALER_PASSWORD]
+          : [cfg.CLICKHOUSE_ADMIN_USER, cfg.CLICKHOUSE_ADMIN_PASSWORD];
   return createClient({
     url: cfg.CLICKHOUSE_URL,
     username,

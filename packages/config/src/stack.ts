@@ -13,6 +13,13 @@ export const stackSchema = z.object({
   KAFKA_TOPIC: env.str('audit.events'),
   /** Dead-letter topic for messages the sink cannot store. */
   KAFKA_DLQ_TOPIC: env.str('audit.events.dlq'),
+  /**
+   * Leaf records (one per stored event) from the sink to the sealer: one partition, the order of
+   * the tenants' Merkle logs (docs/integrity.md).
+   */
+  KAFKA_LEAVES_TOPIC: env.str('audit.leaves'),
+  /** Signed checkpoints the sealer publishes off the database; unlimited retention. */
+  KAFKA_CHECKPOINTS_TOPIC: env.str('audit.checkpoints'),
   /** Partitions of the events topic when the local stack creates it. */
   KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 1024),
   /** ClickHouse HTTP endpoint. */
@@ -28,6 +35,9 @@ export const stackSchema = z.object({
   /** Read-only user of the query API and of analysts. */
   CLICKHOUSE_READER_USER: env.str('audit_reader'),
   CLICKHOUSE_READER_PASSWORD: env.str('reader-dev-password'),
+  /** User of the sealer: creates, reads and inserts its own tlog_* tables only. */
+  CLICKHOUSE_SEALER_USER: env.str('audit_sealer'),
+  CLICKHOUSE_SEALER_PASSWORD: env.str('sealer-dev-password'),
   /** Administrative user: bootstrap and operations only, never used by a service. */
   CLICKHOUSE_ADMIN_USER: env.str('audit_admin'),
   CLICKHOUSE_ADMIN_PASSWORD: env.str('admin-dev-password'),

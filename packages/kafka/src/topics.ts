@@ -4,6 +4,8 @@ export interface TopicSpec {
   topic: string;
   partitions: number;
   replicationFactor?: number;
+  /** Topic configs at creation, e.g. `{ 'retention.ms': '-1' }` (an existing topic keeps its own). */
+  configs?: Record<string, string>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,6 +30,7 @@ export async function createTopicsReady(
           topic: t.topic,
           numPartitions: t.partitions,
           replicationFactor: t.replicationFactor ?? 1,
+          configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
       break;

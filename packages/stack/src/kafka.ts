@@ -137,7 +137,7 @@ function clusterId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
 }
 
-/** Creates the events and dead-letter topics if missing; safe to run any number of times. */
+/** Creates the events, dead-letter, leaves and checkpoints topics if missing; safe to run any number of times. */
 export async function ensureTopics(cfg: LocalStackConfig) {
   const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'audit-stack', retries: 0 });
   const admin = kafka.admin();
@@ -148,6 +148,9 @@ export async function ensureTopics(cfg: LocalStackConfig) {
       await createTopicsReady(admin, [
         { topic: cfg.KAFKA_TOPIC, partitions: cfg.KAFKA_TOPIC_PARTITIONS },
         { topic: cfg.KAFKA_DLQ_TOPIC, partitions: 1 },
+        // Tamper evidence (docs/integrity.md): one partition = one order; checkpoints are kept forever.
+        { topic: cfg.KAFKA_LEAVES_TOPIC, partitions: 1 },
+        { topic: cfg.KAFKA_CHECKPOINTS_TOPIC, partitions: 1, configs: { 'retention.ms': '-1' } },
       ]);
       return;
     } catch (err) {

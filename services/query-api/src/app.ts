@@ -8,6 +8,7 @@ import { createReader } from './reader.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import { exportEvents } from './routes/export.ts';
 import { getEvent } from './routes/get-event.ts';
+import { integrityRoutes } from './routes/integrity.ts';
 import { listEvents } from './routes/list-events.ts';
 import { eventStats } from './routes/stats.ts';
 
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): Hono {
   // Fixed paths before the parameterised one, so `stats` is never read as an event id.
   app.get('/events/stats', read, eventStats(routeDeps));
   app.get('/events/export', read, exportEvents(routeDeps));
+  integrityRoutes(app, read, { reader, database: deps.config.CLICKHOUSE_DATABASE });
   app.get('/events/:event_id', read, getEvent(routeDeps));
   app.get('/events', read, listEvents(routeDeps));
   return app;

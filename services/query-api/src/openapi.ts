@@ -4,6 +4,7 @@ import { auditEventSchema, DETAILS_NODE_TYPES, MAX_DETAILS_PATH_LENGTH } from '@
 import { z } from 'zod';
 import { FILTER_COLUMNS } from './filters/fields.ts';
 import { MAX_CONDITIONS, MAX_IN_VALUES, MAX_VALUE_LENGTH, OPERATORS } from './filters/parse.ts';
+import { integrityPaths } from './integrity-openapi.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './routes/options.ts';
 import { DEFAULT_TOP, MAX_STATS_ROWS, MAX_TOP } from './routes/stats.ts';
 
@@ -82,6 +83,7 @@ export const openApiDocument = {
     },
   },
   paths: {
+    ...integrityPaths,
     '/events': {
       get: {
         summary: 'List events (newest first), filtered and paged',

@@ -3,7 +3,7 @@ import { ApiError, type Logger } from '@audit/http';
 import { Histogram, type Registry } from 'prom-client';
 import type { BuiltQuery } from './sql/build-query.ts';
 
-export type Endpoint = 'list' | 'get' | 'stats' | 'export' | 'ready';
+export type Endpoint = 'list' | 'get' | 'stats' | 'export' | 'ready' | 'integrity';
 
 export interface ReaderOptions {
   client: ClickHouseClient;

@@ -131,11 +131,17 @@ describe('service routes', () => {
     };
     expect(spec.openapi).toBe('3.1.0');
     expect(Object.keys(spec.paths).sort()).toEqual([
+      '/checkpoints',
+      '/checkpoints/consistency',
+      '/checkpoints/latest',
       '/events',
       '/events/export',
       '/events/stats',
       '/events/{event_id}',
+      '/events/{event_id}/proof',
       '/healthz',
+      '/keys',
+      '/leaves',
       '/login',
       '/metrics',
       '/readyz',

@@ -58,6 +58,11 @@ export const sinkConfigSchema = stackSchema.extend(retentionSchema.shape).extend
   /** Apply migrations at start-up (the writer user creates/extends the schema). */
   SINK_MIGRATE: env.bool(true),
   /**
+   * Tamper evidence: publish a leaf record of every inserted row to KAFKA_LEAVES_TOPIC before
+   * committing, for the sealer (docs/integrity.md). Off: events are stored but never sealed.
+   */
+  SINK_SEAL: env.bool(true),
+  /**
    * TEST-ONLY fault injection: SIGKILL the process right after the n-th successful insert, before
    * its offsets are committed, so tests can reach the insert→commit window. 0 = off.
    */

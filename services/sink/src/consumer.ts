@@ -11,6 +11,7 @@ import {
 import { validateKafkaMessage } from '@audit/schema';
 import { type Batch, Batcher, partitionKey } from './batcher.ts';
 import { type DlqReason, type DlqSender, type SourceMessage, toDlqMessage } from './dlq.ts';
+import { type LeafPublisher, type LeafRecord, leafRecord } from './leaves.ts';
 import type { SinkMetrics } from './metrics.ts';
 import { toRow } from './to-row.ts';
 import { backoffDelay, type Inserter, insertSplitting, type StreamInserter, sleep } from './writer.ts';
@@ -42,6 +43,8 @@ export interface SinkConsumerDeps {
   /** Takes JSONEachRow lines (see `rows`). */
   insert: StreamInserter<string>;
   dlq: DlqSender;
+  /** Tamper evidence: leaf records of the inserted rows, published before the commit. */
+  leaves?: LeafPublisher;
   metrics: SinkMetrics;
   logger: Logger;
   options: SinkConsumerOptions;
@@ -393,18 +396,23 @@ export class SinkConsumer {
     // meets the same messages again, hence a map keyed by message.
     const dead = new Map<Held, DeadLetter>();
     let inserted = 0;
+    // Leaf records of the rows of the inserts ClickHouse acknowledged (none for a failed half).
+    let stored: LeafRecord[] = [];
     const insert: Inserter<Held> = async (req) => {
       const counter = { rows: 0 };
-      const rows = this.rows(batch, req.rows, dead, counter);
+      const leaves: LeafRecord[] = [];
+      const rows = this.rows(batch, req.rows, dead, counter, this.deps.leaves ? leaves : undefined);
       const first = rows.next();
       if (first.done) return; // nothing valid in this range: no insert at all
       await this.deps.insert({ table: req.table, token: req.token, rows: prepend(first.value, rows) });
       inserted += counter.rows;
+      stored = stored.concat(leaves);
     };
     const token = `${topic}-${partition}-${batch.firstOffset}-${batch.lastOffset}`;
     const t0 = performance.now();
     const outcome = await this.retrying('insert', flight, () => {
       inserted = 0;
+      stored = [];
       return insertSplitting(insert, { table: this.deps.options.table, rows: batch.items, token }, () =>
         m.retries.inc({ op: 'split' }),
       );
@@ -426,6 +434,12 @@ export class SinkConsumer {
       });
     }
     await this.sendDlq(letters, flight);
+    // Tamper evidence hook (docs/integrity.md): after ClickHouse acknowledged, before the commit.
+    if (this.deps.leaves && stored.length > 0) {
+      const publisher = this.deps.leaves;
+      const records = stored;
+      await this.retrying('leaves', flight, () => publisher.publish(records));
+    }
     if (inserted > 0) {
       this.inserts++;
       if (this.deps.options.crashAfterInsert > 0 && this.inserts === this.deps.options.crashAfterInsert) {
@@ -445,6 +459,7 @@ export class SinkConsumer {
     msgs: Held[],
     dead: Map<Held, DeadLetter>,
     counter: { rows: number },
+    leaves?: LeafRecord[],
   ): Generator<string, void, undefined> {
     for (const msg of msgs) {
       const v = validateKafkaMessage(msg.value, {
@@ -458,9 +473,12 @@ export class SinkConsumer {
         continue;
       }
       let row: string;
+      let leaf: LeafRecord | undefined;
       try {
+        const r = toRow(v.event, batch.partition, msg.offset);
         // Encoded here, once: the inserter sends the lines as they are.
-        row = `${JSON.stringify(toRow(v.event, batch.partition, msg.offset))}\n`;
+        row = `${JSON.stringify(r)}\n`;
+        if (leaves) leaf = leafRecord(r, batch.topic);
       } catch (err) {
         dead.set(msg, {
           reason: 'invalid',
@@ -469,6 +487,7 @@ export class SinkConsumer {
         continue;
       }
       counter.rows++;
+      if (leaf) leaves!.push(leaf);
       yield row;
     }
   }

@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import type { SinkConfig } from './config.ts';
 import { SinkConsumer } from './consumer.ts';
 import { kafkaDlqSender } from './dlq.ts';
+import { ensureLeavesTopic, kafkaLeafPublisher } from './leaves.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 import { migrate } from './migrate.ts';
 import { backoffDelay, clickHouseInserter, sleep } from './writer.ts';
@@ -60,6 +61,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     deps.kafka ?? createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.SINK_CLIENT_ID, logger });
   const producer: Producer = durableProducer(kafka);
   await producer.connect();
+  if (cfg.SINK_SEAL) await ensureLeavesTopic(kafka.admin(), cfg.KAFKA_LEAVES_TOPIC);
 
   const httpMetrics = createMetrics('sink');
   const metrics = createSinkMetrics(httpMetrics);
@@ -67,6 +69,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     kafka,
     insert: clickHouseInserter(ch, cfg.SINK_INSERT_TIMEOUT_MS),
     dlq: kafkaDlqSender(producer, cfg.KAFKA_DLQ_TOPIC),
+    leaves: cfg.SINK_SEAL ? kafkaLeafPublisher(producer, cfg.KAFKA_LEAVES_TOPIC) : undefined,
     metrics,
     logger,
     options: {

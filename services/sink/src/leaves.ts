@@ -1,0 +1,65 @@
+import type { StoredEventRow } from '@audit/clickhouse';
+import { type Admin, createTopicsReady, type Message, type Producer } from '@audit/kafka';
+import { leafHashOfRow, toHex } from '@audit/tlog';
+import { nodeHasher } from '@audit/tlog/node';
+
+/**
+ * Tamper evidence, the sink's part (docs/integrity.md): for every row ClickHouse acknowledged,
+ * one small leaf record goes to the single-partition leaves topic before the batch's offsets are
+ * committed; the sealer appends them to the tenants' Merkle logs in that topic's order. A batch
+ * written again after a crash or rebalance republishes its records; the sealer drops those by
+ * their source offset.
+ */
+export interface LeafRecord {
+  tenant_id: string;
+  event_id: string;
+  /** Hex RFC 9162 leaf hash of the stored row (@audit/tlog leaf.ts). */
+  leaf_hash: string;
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface LeafPublisher {
+  publish(records: LeafRecord[]): Promise<void>;
+}
+
+export function leafRecord(row: StoredEventRow, topic: string): LeafRecord {
+  return {
+    tenant_id: row.tenant_id,
+    event_id: row.event_id,
+    leaf_hash: toHex(leafHashOfRow(nodeHasher, row)),
+    topic,
+    partition: row.kafka_partition,
+    offset: row.kafka_offset,
+  };
+}
+
+/** Records per produce request: ~150 bytes each, so a request stays around 1.5 MB. */
+const CHUNK = 10_000;
+
+export function kafkaLeafPublisher(producer: Producer, topic: string): LeafPublisher {
+  return {
+    async publish(records) {
+      for (let i = 0; i < records.length; i += CHUNK) {
+        const messages: Message[] = records
+          .slice(i, i + CHUNK)
+          .map((r) => ({ key: r.tenant_id, value: JSON.stringify(r) }));
+        await producer.send({ topic, acks: -1, messages });
+      }
+    },
+  };
+}
+
+/**
+ * The leaves topic has one partition (the log's total order). Created here when missing, so a
+ * sink never waits forever on a topic nobody made; an existing topic is left as it is.
+ */
+export async function ensureLeavesTopic(admin: Admin, topic: string): Promise<void> {
+  await admin.connect();
+  try {
+    await createTopicsReady(admin, [{ topic, partitions: 1 }]);
+  } finally {
+    await admin.disconnect();
+  }
+}
