@@ -1,13 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Auth, createAuth } from '@audit/auth';
-import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
+import { type ClickHouseClient, createClickHouse, migrate, toRow } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
-// Test-only: the sink owns the table's schema and row format; reuse them rather than copy them.
-import { migrate } from '../../sink/src/migrate.ts';
-import { toRow } from '../../sink/src/to-row.ts';
 import { createApp } from '../src/app.ts';
 
 export const cfg = loadConfig(stackSchema);

@@ -1,10 +1,10 @@
+import { toRow } from '@audit/clickhouse';
 import type { Logger } from '@audit/http';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from '@audit/kafka';
 import { validateKafkaMessage } from '@audit/schema';
 import { type Batch, Batcher, partitionKey } from './batcher.ts';
 import { type DlqReason, type DlqSender, type SourceMessage, toDlqMessage } from './dlq.ts';
 import type { SinkMetrics } from './metrics.ts';
-import { toRow } from './to-row.ts';
 import { backoffDelay, type Inserter, insertSplitting, type StreamInserter, sleep } from './writer.ts';
 
 export interface SinkConsumerOptions {

@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
+import { type ClickHouseClient, createClickHouse, migrate } from '@audit/clickhouse';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
 import { createApp } from './app.ts';
@@ -6,7 +6,6 @@ import type { SinkConfig } from './config.ts';
 import { SinkConsumer } from './consumer.ts';
 import { kafkaDlqSender } from './dlq.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
-import { migrate } from './migrate.ts';
 import { backoffDelay, clickHouseInserter, sleep } from './writer.ts';
 
 export interface SinkDeps {

@@ -1,8 +1,5 @@
-import type { StoredEventRow } from '@audit/clickhouse';
 import { type AuditEvent, eventContentHash, flattenDetails } from '@audit/schema';
-
-/** One row of `audit.events` as sent in JSONEachRow (the shape is @audit/clickhouse's). */
-export type EventRow = StoredEventRow;
+import type { StoredEventRow } from './events-table.ts';
 
 const ISO_MS_UTC = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}\.\d{3})Z$/;
 
@@ -17,7 +14,7 @@ export function toClickHouseTime(iso: string): string {
 }
 
 /** Omitted optional common fields are stored as '' (the query API returns them as absent). */
-export function toRow(event: AuditEvent, partition: number, offset: string): EventRow {
+export function toRow(event: AuditEvent, partition: number, offset: string): StoredEventRow {
   return {
     tenant_id: event.tenant_id,
     event_id: event.event_id,

@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClickHouseClient } from '@audit/clickhouse';
-import type { Logger } from '@audit/http';
+import type { ClickHouseClient } from './client.ts';
+
+/** The part of a pino logger the runner uses (keeps this package free of @audit/http). */
+export interface MigrationLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 /** The sharded/replicated variant: the same versions, ON CLUSTER, Replicated + Distributed (docs/scaling.md). */
@@ -170,7 +175,7 @@ async function migrateOnce(
 export async function migrate(
   ch: ClickHouseClient,
   vars: MigrationVars,
-  opts: { logger?: Logger; dir?: string; attempts?: number; topology?: Topology } = {},
+  opts: { logger?: MigrationLogger; dir?: string; attempts?: number; topology?: Topology } = {},
 ): Promise<{ applied: number[] }> {
   const topology = opts.topology ?? 'single';
   const migrations = loadMigrations(
@@ -206,7 +211,7 @@ async function applyRetention(
   ch: ClickHouseClient,
   vars: MigrationVars,
   topology: Topology,
-  logger?: Logger,
+  logger?: MigrationLogger,
 ) {
   // On a cluster the TTL belongs to the shards' local table; the Distributed table has none.
   const table = topology === 'cluster' ? 'events_local' : 'events';

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createClickHouse } from '@audit/clickhouse';
+import { loadConfig, stackSchema } from '@audit/config';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createClickHouse } from '../src/client.ts';
 import { MIGRATIONS_DIR, migrate } from '../src/migrate.ts';
-import { admin, stack } from './helpers.ts';
 
+const stack = loadConfig(stackSchema);
+const admin = createClickHouse(stack, 'admin');
 const db = `audit_mig_${randomBytes(5).toString('hex')}`;
 
 afterAll(async () => {
