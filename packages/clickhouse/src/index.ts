@@ -4,7 +4,9 @@ export {
   type ClickHouseSettings,
   createClickHouse,
 } from './client.ts';
-export { EVENT_COLUMNS, type EventRow, type StoredEventRow } from './events-table.ts';
+export { type ClickHouseErrorKind, classifyClickHouseError } from './errors.ts';
+export { EVENT_COLUMNS, type EventRow, eventsTable, type StoredEventRow } from './events-table.ts';
+export { rowToEvent } from './from-row.ts';
 export {
   CLUSTER_MIGRATIONS_DIR,
   loadMigrations,
@@ -27,4 +29,5 @@ export {
   type StoredIdentity,
   storedEventsLookup,
 } from './stored-events.ts';
-export { toClickHouseTime, toRow } from './to-row.ts';
+export { fromClickHouseTime, toClickHouseTime } from './time.ts';
+export { toRow } from './to-row.ts';

@@ -1,4 +1,4 @@
-import { type ClickHouseClient, createClickHouse, migrate } from '@audit/clickhouse';
+import { type ClickHouseClient, createClickHouse, eventsTable, migrate } from '@audit/clickhouse';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
 import { createApp } from './app.ts';
@@ -71,7 +71,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     options: {
       topic: cfg.KAFKA_TOPIC,
       groupId: cfg.SINK_GROUP_ID,
-      table: `${cfg.CLICKHOUSE_DATABASE}.events`,
+      table: eventsTable(cfg.CLICKHOUSE_DATABASE),
       maxRows: cfg.SINK_BATCH_MAX_ROWS,
       maxBytes: cfg.SINK_BATCH_MAX_BYTES,
       maxWaitMs: cfg.SINK_BATCH_MAX_WAIT_MS,
