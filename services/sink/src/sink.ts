@@ -1,4 +1,10 @@
-import { type ClickHouseClient, createClickHouse, eventsTable, migrate } from '@audit/clickhouse';
+import {
+  type ClickHouseClient,
+  createClickHouse,
+  eventsTable,
+  migrate,
+  storedEventsLookup,
+} from '@audit/clickhouse';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
 import { createApp } from './app.ts';
@@ -6,6 +12,7 @@ import type { SinkConfig } from './config.ts';
 import { SinkConsumer } from './consumer.ts';
 import { kafkaDlqSender } from './dlq.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
+import type { OnStored } from './pipeline.ts';
 import { backoffDelay, clickHouseInserter, sleep } from './writer.ts';
 
 export interface SinkDeps {
@@ -16,6 +23,8 @@ export interface SinkDeps {
   kafka?: Kafka;
   /** Start the health/metrics HTTP server (default true). */
   http?: boolean;
+  /** Runs after ClickHouse acknowledged a range, before its offsets are committed. */
+  onStored?: OnStored;
 }
 
 export interface RunningSink {
@@ -65,9 +74,17 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
   const consumer = new SinkConsumer({
     kafka,
     insert: clickHouseInserter(ch, cfg.SINK_INSERT_TIMEOUT_MS),
+    lookup: storedEventsLookup({
+      url: cfg.CLICKHOUSE_URL,
+      username: cfg.CLICKHOUSE_WRITER_USER,
+      password: cfg.CLICKHOUSE_WRITER_PASSWORD,
+      database: cfg.CLICKHOUSE_DATABASE,
+      timeoutMs: cfg.SINK_INSERT_TIMEOUT_MS,
+    }),
     dlq: kafkaDlqSender(producer, cfg.KAFKA_DLQ_TOPIC),
     metrics,
     logger,
+    onStored: deps.onStored,
     options: {
       topic: cfg.KAFKA_TOPIC,
       groupId: cfg.SINK_GROUP_ID,
@@ -81,6 +98,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
       sessionTimeoutMs: cfg.SINK_SESSION_TIMEOUT_MS,
       retryInitialMs: cfg.SINK_RETRY_INITIAL_MS,
       retryMaxMs: cfg.SINK_RETRY_MAX_MS,
+      retentionDays: cfg.RETENTION_DAYS,
       crashAfterInsert: cfg.SINK_FAULT_CRASH_AFTER_INSERT,
     },
   });

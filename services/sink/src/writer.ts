@@ -72,6 +72,10 @@ export function clickHouseInserter(ch: ClickHouseClient, timeoutMs: number): Str
           async_insert: 0,
           insert_deduplicate: 1,
           insert_deduplication_token: token,
+          // The id index (event_ids, filled by a materialized view) must get the rows even when
+          // a retried insert is dropped from events as a duplicate of a block that was written
+          // while the view's part failed: with 0 a dropped block skips the views entirely.
+          deduplicate_blocks_in_dependent_materialized_views: 1,
           date_time_input_format: 'best_effort',
         },
       });
