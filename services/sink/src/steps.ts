@@ -103,7 +103,8 @@ const originOf = (i: Origin): Origin => ({
 });
 
 function conflict(stored: Origin, message: string): MessageResult<never> {
-  return { kind: 'conflict', stored: originOf(stored), error: [{ path: 'event_id', message, stored }] };
+  const origin = originOf(stored);
+  return { kind: 'conflict', stored: origin, error: [{ path: 'event_id', message, stored: origin }] };
 }
 
 /**
