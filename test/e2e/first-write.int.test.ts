@@ -89,7 +89,10 @@ describe('end to end: first write wins, no poison pill, nothing lost in silence'
       timestamp: new Date(Date.UTC(2027, i, 15, 12)).toISOString(),
     }));
     expect((await postEvents(p, months, 'array')).status).toBe(202);
-    const expired = { ...makeEvent(3, p.tenant), timestamp: '1971-01-01T00:00:00.000Z' };
+    const expired: Record<string, unknown> = {
+      ...makeEvent(3, p.tenant),
+      timestamp: '1971-01-01T00:00:00.000Z',
+    };
     const expiredStatus = (await postEvents(p, [expired], 'single')).status;
     expect([202, 400, 422]).toContain(expiredStatus);
 

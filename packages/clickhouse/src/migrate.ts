@@ -213,20 +213,23 @@ async function applyRetention(
   topology: Topology,
   logger?: MigrationLogger,
 ) {
-  // On a cluster the TTL belongs to the shards' local table; the Distributed table has none.
-  const table = topology === 'cluster' ? 'events_local' : 'events';
-  const rs = await ch.query({
-    query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
-    query_params: { db: vars.database, table },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<{ engine_full: string }>();
-  if (!row) return;
-  const current = parseRetentionDays(row.engine_full);
-  if (current === vars.retentionDays) return;
-  await ch.command({
-    query: `ALTER TABLE ${vars.database}.${table}${topology === 'cluster' ? " ON CLUSTER '{cluster}'" : ''} MODIFY TTL toDateTime(timestamp) + INTERVAL ${renderSql('{{retention_days}}', vars)} DAY`,
-    clickhouse_settings: { materialize_ttl_after_modify: 0 },
-  });
-  logger?.info({ from: current, to: vars.retentionDays }, 'retention changed');
+  // On a cluster the TTL belongs to the shards' local tables; the Distributed tables have none.
+  // The id index expires with the events it indexes.
+  const tables = topology === 'cluster' ? ['events_local', 'event_ids_local'] : ['events', 'event_ids'];
+  for (const table of tables) {
+    const rs = await ch.query({
+      query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
+      query_params: { db: vars.database, table },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ engine_full: string }>();
+    if (!row) continue;
+    const current = parseRetentionDays(row.engine_full);
+    if (current === vars.retentionDays) continue;
+    await ch.command({
+      query: `ALTER TABLE ${vars.database}.${table}${topology === 'cluster' ? " ON CLUSTER '{cluster}'" : ''} MODIFY TTL toDateTime(timestamp) + INTERVAL ${renderSql('{{retention_days}}', vars)} DAY`,
+      clickhouse_settings: { materialize_ttl_after_modify: 0 },
+    });
+    logger?.info({ table, from: current, to: vars.retentionDays }, 'retention changed');
+  }
 }

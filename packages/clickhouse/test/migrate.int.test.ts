@@ -24,10 +24,10 @@ async function recorded(database: string) {
   return rs.json<{ version: number; name: string }>();
 }
 
-async function engineFull() {
+async function engineFull(table = 'events') {
   const rs = await admin.query({
-    query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'events'`,
-    query_params: { db },
+    query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
+    query_params: { db, table },
     format: 'JSONEachRow',
   });
   return (await rs.json<{ engine_full: string }>())[0]?.engine_full ?? '';
@@ -54,6 +54,7 @@ describe('migrations (real ClickHouse)', () => {
   it('a changed RETENTION_DAYS is applied to the existing table', async () => {
     await migrate(admin, { database: db, retentionDays: 30 });
     expect(await engineFull()).toContain('toIntervalDay(30)');
+    expect(await engineFull('event_ids')).toContain('toIntervalDay(30)');
   });
 
   it('refuses to start when an applied migration file was edited', async () => {
