@@ -133,13 +133,9 @@ export class BatchPipeline {
     // Stored by this range: the rows inserted now, and the redelivered ones this very message
     // stored before a crash or a failed commit (the hook may not have seen them).
     const storedRows: StoredIdentity[] = [];
-    let redelivered = 0;
     for (const r of results) {
       if (r.kind === 'ok') storedRows.push(r.value.identity);
-      else if (r.kind === 'duplicate' && r.of === 'redelivery') {
-        storedRows.push(r.identity);
-        redelivered++;
-      }
+      else if (r.kind === 'duplicate' && r.of === 'redelivery') storedRows.push(r.identity);
     }
     if (this.deps.onStored && storedRows.length > 0) {
       const range = { topic, partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset };
@@ -147,7 +143,7 @@ export class BatchPipeline {
     }
     await this.deadLetter(flight, signal, results);
     for (const r of results) if (r.kind === 'duplicate') m.duplicates.inc({ of: r.of });
-    if (inserted > 0 || redelivered > 0) this.crashPoint(batch);
+    if (inserted > 0) this.crashPoint(batch);
     await commit(flight, BigInt(batch.lastOffset) + 1n);
   }
 

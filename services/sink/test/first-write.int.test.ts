@@ -140,14 +140,35 @@ describe('sink: first write wins, nothing dropped in silence, no poison pill (re
     const tenant = tenantId();
     const events = makeEvents(300, tenant);
     await produce(t.topic, events.map(toMessage));
-    const first = await startSink({ config: sinkConfig(t), logger });
+    // The stored hook sees every row before its offsets are committed.
+    const hooked: string[] = [];
+    // With one partition, the group's committed offset when a range is hooked is its first offset.
+    const committedAtHook: Array<[number, number]> = [];
+    const first = await startSink({
+      config: sinkConfig(t),
+      logger,
+      onStored: async (rows, range) => {
+        committedAtHook.push([await t.committed(t.groupId), Number(range.firstOffset)]);
+        hooked.push(...rows.map((r) => r.event_id));
+      },
+    });
     await waitFor(
       () => t.committed(t.groupId),
       (n) => n === 300,
     );
     await first.stop();
+    expect(hooked.sort()).toEqual(events.map((e) => e.event_id).sort());
+    expect(committedAtHook.length).toBeGreaterThan(0);
+    for (const [committed, firstOffset] of committedAtHook) expect(committed).toBe(firstOffset);
+    const rehooked: string[] = [];
     // A new group reads the same range again from offset 0, as after a lost commit.
-    const again = await startSink({ config: sinkConfig({ ...t, groupId: `${t.groupId}-again` }), logger });
+    const again = await startSink({
+      config: sinkConfig({ ...t, groupId: `${t.groupId}-again` }),
+      logger,
+      onStored: async (rows) => {
+        rehooked.push(...rows.map((r) => r.event_id));
+      },
+    });
     try {
       expect(
         await waitFor(
@@ -159,6 +180,8 @@ describe('sink: first write wins, nothing dropped in silence, no poison pill (re
       const text = await (await fetch(`${again.server!.url}/metrics`)).text();
       expect(metric(text, /^sink_duplicates_total\{of="redelivery",service="sink"\} (\d+)$/m)).toBe(300);
       expect(text).not.toMatch(/^sink_rows_inserted_total\{service="sink"\} [1-9]/m);
+      // Redelivered rows this very message stored count as stored by the range: the hook sees them again.
+      expect(rehooked.sort()).toEqual(events.map((e) => e.event_id).sort());
     } finally {
       await again.stop();
       await t.drop();
