@@ -70,7 +70,9 @@ describe('migrations (real ClickHouse)', () => {
     const writer = createClickHouse(stack, 'writer');
     try {
       await migrate(writer, { database: stack.CLICKHOUSE_DATABASE, retentionDays: 365 });
-      expect((await recorded(stack.CLICKHOUSE_DATABASE)).map((r) => Number(r.version))).toEqual([1, 2, 3]);
+      // The shared server may already hold later versions from a newer checkout: ours are all there.
+      const versions = (await recorded(stack.CLICKHOUSE_DATABASE)).map((r) => Number(r.version));
+      expect(versions.slice(0, 3)).toEqual([1, 2, 3]);
     } finally {
       await writer.close();
     }
