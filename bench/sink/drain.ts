@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { toRow } from '../../services/sink/src/to-row.ts';
+import { toRow } from '@audit/clickhouse';
 import {
   admin,
   createTopics,

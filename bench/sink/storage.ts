@@ -16,8 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { toRow } from '@audit/clickhouse';
 import { normalizeEvent } from '@audit/schema';
-import { toRow } from '../../services/sink/src/to-row.ts';
 import { admin } from '../../services/sink/test/helpers.ts';
 import { inputEvent } from '../lib/events.ts';
 

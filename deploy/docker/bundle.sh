@@ -2,8 +2,9 @@
 # Bundles one service and its workspace packages (TypeScript sources) into a single ESM file,
 # laid out as the image's /app:
 #   <out-dir>/dist/main.js (+ .map)   the service and every dependency
-#   <out-dir>/migrations/             data the service reads at run time relative to src/
-#                                      (sink: `new URL('../migrations/', import.meta.url)`)
+#   <out-dir>/migrations/             data the service reads at run time relative to its source
+#                                      (sink: @audit/clickhouse's `new URL('../migrations/', import.meta.url)`,
+#                                      which in the bundle resolves beside dist/)
 #   deploy/docker/bundle.sh <ingest-api|query-api|sink> <out-dir>
 # Runs in the image build (deploy/docker/Dockerfile) and on a workstation, from the repo root.
 # ESBUILD overrides the esbuild binary (default: the one on PATH).
@@ -27,10 +28,12 @@ entry="services/${service}/src/main.ts"
   --outfile="${out}/dist/main.js" \
   "--banner:js=import { createRequire as __auditCreateRequire } from 'node:module'; const require = __auditCreateRequire(import.meta.url);"
 
-# Directories beside src/ that the code opens through import.meta.url (see the header).
-# test/deploy/compose.test.ts fails when a service references one that is not listed here.
-for dir in migrations; do
-  if [ -d "services/${service}/${dir}" ]; then
-    cp -R "services/${service}/${dir}" "${out}/${dir}"
+# Directories beside src/ that the code opens through import.meta.url (see the header), as
+# <service>:<package directory>:<name>. test/deploy/compose.test.ts fails when code references one
+# that is not listed here.
+for entry in sink:packages/clickhouse:migrations; do
+  owner="${entry%%:*}"; rest="${entry#*:}"; from="${rest%%:*}"; dir="${rest#*:}"
+  if [ "$owner" = "$service" ]; then
+    cp -R "${from}/${dir}" "${out}/${dir}"
   fi
 done

@@ -173,7 +173,7 @@ describe('service bundles as the image runs them', () => {
     const sinkFiles = files('sink');
     expect(sinkFiles.slice(0, 3)).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     expect(sinkFiles.filter((f) => f.startsWith('migrations/'))).toEqual(
-      (fs.readdirSync(path.join(root, 'services/sink/migrations'), { recursive: true }) as string[])
+      (fs.readdirSync(path.join(root, 'packages/clickhouse/migrations'), { recursive: true }) as string[])
         .map((f) => `migrations/${f}`)
         .sort(),
     );

@@ -433,24 +433,32 @@ describe('the service image (deploy/docker/Dockerfile)', () => {
 
   it('ships every directory the services open relative to their source', () => {
     const bundle = read('deploy/docker/bundle.sh');
-    const shipped = /^for dir in ([\w -]+); do$/m.exec(bundle)?.[1]?.split(' ') ?? [];
+    // `<service>:<package directory>:<name>` entries.
+    const shipped = /^for entry in ([\w:/ -]+); do$/m.exec(bundle)?.[1]?.split(' ') ?? [];
     const wanted = new Set<string>();
-    for (const name of appNames) {
-      const src = path.join(root, 'services', name, 'src');
+    const dirs = [
+      ...appNames.map((name) => `services/${name}`),
+      ...fs.readdirSync(path.join(root, 'packages')).map((p) => `packages/${p}`),
+    ];
+    for (const dir of dirs) {
+      const src = path.join(root, dir, 'src');
+      if (!fs.existsSync(src)) continue;
       for (const file of fs.readdirSync(src, { recursive: true }) as string[]) {
-        if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+        // generate-*.ts are build-time scripts (e.g. the JSON Schema file), never bundled.
+        if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.startsWith('generate-')) continue;
         const code = fs.readFileSync(path.join(src, file), 'utf8');
         for (const m of code.matchAll(/new URL\(\s*'([^']+)',\s*import\.meta\.url\s*\)/g)) {
           // The bundle is one file in dist/: only a path from a file directly in src/ keeps its meaning.
-          expect(path.dirname(file), `${name}/src/${file} opens ${m[1]}`).toBe('.');
-          const dir = /^\.\.\/([\w-]+)(?:\/[\w-]+)*\/?$/.exec(m[1]!)?.[1];
-          expect(dir, `${name}/src/${file}: ${m[1]} is not a sibling directory of src/`).toBeTruthy();
-          wanted.add(dir!);
+          expect(path.dirname(file), `${dir}/src/${file} opens ${m[1]}`).toBe('.');
+          const sibling = /^\.\.\/([\w-]+)(?:\/[\w-]+)*\/?$/.exec(m[1]!)?.[1];
+          expect(sibling, `${dir}/src/${file}: ${m[1]} is not a sibling directory of src/`).toBeTruthy();
+          wanted.add(`${dir}:${sibling}`);
         }
       }
     }
-    expect([...wanted]).toEqual(['migrations']);
-    for (const dir of wanted) expect(shipped).toContain(dir);
+    expect([...wanted]).toEqual(['packages/clickhouse:migrations']);
+    // The sink applies the migrations at start-up; the other services never read them.
+    expect(shipped).toEqual(['sink:packages/clickhouse:migrations']);
   });
 
   it('keeps machine-local files out of the build context', () => {

@@ -2,12 +2,11 @@
  * The sink computes a leaf from the row it inserts, the verifier from the event the query API
  * returns for that row: both must give the same bytes for every shape of event.
  */
+import { rowToEvent, toRow } from '@audit/clickhouse';
 import { type AuditEvent, OPTIONAL_STRING_FIELDS } from '@audit/schema';
 import { leafHashOfEvent, leafHashOfRow, toHex } from '@audit/tlog';
 import { nodeHasher } from '@audit/tlog/node';
 import { describe, expect, it } from 'vitest';
-import { rowToEvent } from '../../services/query-api/src/events.ts';
-import { toRow } from '../../services/sink/src/to-row.ts';
 
 const base: AuditEvent = {
   event_id: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',

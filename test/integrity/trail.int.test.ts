@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EVENT_COLUMNS, type EventRow } from '@audit/clickhouse';
+import { EVENT_COLUMNS, type EventRow, toRow } from '@audit/clickhouse';
 import { type PrivateStack, startPrivateStack } from '@audit/stack';
 import {
   fromHex,
@@ -12,7 +12,6 @@ import {
 } from '@audit/tlog';
 import { nodeHasher } from '@audit/tlog/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toRow } from '../../services/sink/src/to-row.ts';
 import { makeEvents, sealedSize, sql, startTrail, type Trail, waitFor } from './trail.ts';
 
 describe('tamper evidence on a private stack: sink → leaves → sealer → checkpoints → verify', () => {

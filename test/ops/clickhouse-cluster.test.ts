@@ -6,13 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadMigrations, MIGRATIONS_DIR, renderSql, splitStatements } from '@audit/clickhouse';
 import { describe, expect, it } from 'vitest';
-import {
-  loadMigrations,
-  MIGRATIONS_DIR,
-  renderSql,
-  splitStatements,
-} from '../../services/sink/src/migrate.ts';
 import { CLUSTER_DIR, clusterStatements, VARS as vars } from './cluster-migrations.ts';
 import { root } from './metrics-catalog.ts';
 

@@ -1,9 +1,4 @@
-import {
-  CLUSTER_MIGRATIONS_DIR,
-  loadMigrations,
-  renderSql,
-  splitStatements,
-} from '../../services/sink/src/migrate.ts';
+import { CLUSTER_MIGRATIONS_DIR, loadMigrations, renderSql, splitStatements } from '@audit/clickhouse';
 
 /** The sharded/replicated variant of the sink's migrations (docs/scaling.md). */
 export const CLUSTER_DIR = CLUSTER_MIGRATIONS_DIR;

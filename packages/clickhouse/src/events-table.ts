@@ -3,6 +3,17 @@
  * API reads `EventRow`s back. One definition, so a column added by a migration is added here once.
  */
 
+const IDENT_RE = /^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/;
+
+/**
+ * `<database>.events`, the one table the services read and write. The database comes from
+ * validated config; it is checked again here because an identifier cannot be a query parameter.
+ */
+export function eventsTable(database: string): string {
+  if (!IDENT_RE.test(database)) throw new Error(`bad database name: ${database}`);
+  return `${database}.events`;
+}
+
 /** The columns an event is rebuilt from, in the contract's order (`event_details` is JSON text). */
 export const EVENT_COLUMNS = [
   'event_id',

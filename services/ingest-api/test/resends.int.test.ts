@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { createClickHouse } from '@audit/clickhouse';
+import { createClickHouse, migrate, toRow } from '@audit/clickhouse';
 import type { Kafka } from '@audit/kafka';
 import { type EventInput, idempotencyKeyEventId, normalizeEvent } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// Test-only: the sink owns the table's schema and row format; reuse them rather than copy them.
-import { migrate } from '../../sink/src/migrate.ts';
-import { toRow } from '../../sink/src/to-row.ts';
 import {
   buildApp,
   createTopic,

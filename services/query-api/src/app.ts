@@ -1,5 +1,5 @@
 import type { Auth } from '@audit/auth';
-import type { ClickHouseClient } from '@audit/clickhouse';
+import { type ClickHouseClient, eventsTable } from '@audit/clickhouse';
 import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
 import type { Hono } from 'hono';
 import { createCursorCodec } from './cursor.ts';
@@ -29,7 +29,7 @@ export interface AppDeps {
 
 /** The query API's routes, wired to the given dependencies (nothing global, so tests build many). */
 export function createApp(deps: AppDeps): Hono {
-  const table = `${deps.config.CLICKHOUSE_DATABASE}.events`;
+  const table = eventsTable(deps.config.CLICKHOUSE_DATABASE);
   const reader = createReader(
     {
       client: deps.clickhouse,

@@ -1,6 +1,6 @@
-import type { EventRow } from '@audit/clickhouse';
+import { type EventRow, rowToEvent } from '@audit/clickhouse';
 import { describe, expect, it } from 'vitest';
-import { csvHeader, rowToCsv, rowToEvent, rowToNdjson } from './events.ts';
+import { csvHeader, rowToCsv, rowToNdjson } from './events.ts';
 
 const row: EventRow = {
   event_id: '018f0000-0000-7000-8000-000000000000',

@@ -1,7 +1,6 @@
-import { EVENT_COLUMNS } from '@audit/clickhouse';
+import { EVENT_COLUMNS, rowToEvent } from '@audit/clickhouse';
 import { COMMON_FIELDS, DETAILS_NODE_TYPES, OPTIONAL_STRING_FIELDS } from '@audit/schema';
 import { describe, expect, it } from 'vitest';
-import { rowToEvent } from './events.ts';
 import { FILTER_COLUMNS } from './filters/fields.ts';
 import { openApiDocument } from './openapi.ts';
 

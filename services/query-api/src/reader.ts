@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@audit/clickhouse';
+import { type ClickHouseClient, classifyClickHouseError } from '@audit/clickhouse';
 import { ApiError, type Logger } from '@audit/http';
 import { Histogram, type Registry } from 'prom-client';
 import type { BuiltQuery } from './sql/build-query.ts';
@@ -28,46 +28,24 @@ export interface Reader {
   ping(): Promise<string[]>;
 }
 
-/** ClickHouse errors that mean our SQL is wrong, not that the server is struggling: a bug, hence a 500. */
-const BUG_TYPES = new Set([
-  'SYNTAX_ERROR',
-  'UNKNOWN_IDENTIFIER',
-  'UNKNOWN_FUNCTION',
-  'TYPE_MISMATCH',
-  'ILLEGAL_TYPE_OF_ARGUMENT',
-  'NUMBER_OF_ARGUMENTS_DOESNT_MATCH',
-  'BAD_QUERY_PARAMETER',
-  'UNKNOWN_QUERY_PARAMETER',
-  'CANNOT_PARSE_TEXT',
-  'CANNOT_PARSE_UUID',
-  'CANNOT_PARSE_DATETIME',
-  'CANNOT_PARSE_NUMBER',
-  'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
-]);
-const TIMEOUT_TYPES = new Set(['TIMEOUT_EXCEEDED', 'TOO_SLOW', 'QUERY_WAS_CANCELLED']);
-
 /**
  * Turns whatever the client threw into the API's answer without passing ClickHouse's text on
  * (it can quote SQL, parameters and server internals): 504 when the query ran out of time,
- * 503 when the server is unreachable or refuses work, 500 when our own SQL was at fault.
+ * 503 when the server is unreachable or refuses work, 500 when our own SQL (or a parameter it
+ * bound) was at fault. What kind of error it is, is @audit/clickhouse's call.
  */
 export function classifyError(err: unknown): ApiError {
-  const e = err as { type?: unknown; code?: unknown; message?: unknown; name?: unknown };
-  const type = typeof e?.type === 'string' ? e.type : undefined;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  if (
-    (type && TIMEOUT_TYPES.has(type)) ||
-    message === 'Timeout error.' ||
-    message === 'The user aborted a request.' ||
-    e?.name === 'TimeoutError' ||
-    e?.name === 'AbortError'
-  ) {
-    return new ApiError(504, 'timeout', 'the query took too long; narrow the time range or filters');
+  switch (classifyClickHouseError(err)) {
+    case 'timeout':
+      return new ApiError(504, 'timeout', 'the query took too long; narrow the time range or filters');
+    case 'query':
+    case 'data':
+      return new ApiError(500, 'internal', 'internal error');
+    case 'unavailable':
+      return new ApiError(503, 'unavailable', 'the event store is unavailable; retry later', undefined, {
+        'Retry-After': '5',
+      });
   }
-  if (type && BUG_TYPES.has(type)) return new ApiError(500, 'internal', 'internal error');
-  return new ApiError(503, 'unavailable', 'the event store is unavailable; retry later', undefined, {
-    'Retry-After': '5',
-  });
 }
 
 /**

@@ -2,14 +2,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Auth, createAuth } from '@audit/auth';
-import { type ClickHouseClient, type ClickHouseSettings, createClickHouse } from '@audit/clickhouse';
+import {
+  type ClickHouseClient,
+  type ClickHouseSettings,
+  createClickHouse,
+  MIGRATIONS_DIR,
+  renderSql,
+  splitStatements,
+  toRow,
+} from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
-// Test-only: the sink owns the table's schema and row format; reuse them rather than copy them.
-import { MIGRATIONS_DIR, renderSql, splitStatements } from '../../sink/src/migrate.ts';
-import { toRow } from '../../sink/src/to-row.ts';
 import { createApp } from '../src/app.ts';
 
 export const cfg = loadConfig(stackSchema);

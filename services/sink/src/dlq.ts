@@ -1,6 +1,11 @@
 import type { IHeaders, Message, Producer } from '@audit/kafka';
 
-export type DlqReason = 'unparseable' | 'invalid' | 'rejected';
+/**
+ * Why a message was not stored: `unparseable` (not JSON), `invalid` (not the contract), `expired`
+ * (older than the retention: the TTL would delete it on arrival), `conflict` (its event_id is
+ * stored with other content: first write wins), `rejected` (ClickHouse refused the row itself).
+ */
+export type DlqReason = 'unparseable' | 'invalid' | 'expired' | 'conflict' | 'rejected';
 
 /** What the sink keeps of a Kafka message so it can dead-letter the original bytes. */
 export interface SourceMessage {

@@ -2,6 +2,7 @@ import type { StoredEventRow } from '@audit/clickhouse';
 import { type Admin, createTopicsReady, type Message, type Producer } from '@audit/kafka';
 import { leafHashOfRow, toHex } from '@audit/tlog';
 import { nodeHasher } from '@audit/tlog/node';
+import type { StoredRow } from './steps.ts';
 
 /**
  * Tamper evidence, the sink's part (docs/integrity.md): for every row ClickHouse acknowledged,
@@ -24,15 +25,22 @@ export interface LeafPublisher {
   publish(records: LeafRecord[]): Promise<void>;
 }
 
-export function leafRecord(row: StoredEventRow, topic: string): LeafRecord {
-  return {
-    tenant_id: row.tenant_id,
-    event_id: row.event_id,
-    leaf_hash: toHex(leafHashOfRow(nodeHasher, row)),
-    topic,
-    partition: row.kafka_partition,
-    offset: row.kafka_offset,
-  };
+/** Hex RFC 9162 leaf hash of a row exactly as the sink stores it. */
+export const rowLeafHash = (row: StoredEventRow): string => toHex(leafHashOfRow(nodeHasher, row));
+
+/** The records of a range's stored rows (inserted now, or redelivered ones stored before). */
+export function leafRecords(rows: StoredRow[], topic: string): LeafRecord[] {
+  return rows.map((row) => {
+    if (row.leaf_hash === undefined) throw new Error('sealing is on but a stored row has no leaf hash');
+    return {
+      tenant_id: row.tenant_id,
+      event_id: row.event_id,
+      leaf_hash: row.leaf_hash,
+      topic,
+      partition: row.kafka_partition,
+      offset: row.kafka_offset,
+    };
+  });
 }
 
 /** Records per produce request: ~150 bytes each, so a request stays around 1.5 MB. */

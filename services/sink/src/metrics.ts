@@ -8,6 +8,7 @@ export interface SinkMetrics {
   insertSeconds: Histogram;
   rowsInserted: Counter;
   dlq: Counter<'reason'>;
+  duplicates: Counter<'of'>;
   retries: Counter<'op'>;
   commits: Counter<'outcome'>;
   bufferedBytes: Gauge;
@@ -53,9 +54,15 @@ export function createSinkMetrics(http: HttpMetrics): SinkMetrics {
       labelNames: ['reason'] as const,
       registers,
     }),
+    duplicates: new Counter({
+      name: 'sink_duplicates_total',
+      help: 'Messages not inserted because their event_id is stored with the same content, by what they duplicate (batch, stored, redelivery)',
+      labelNames: ['of'] as const,
+      registers,
+    }),
     retries: new Counter({
       name: 'sink_retries_total',
-      help: 'Retried operations after a retryable failure (insert, dlq) or a data error split',
+      help: 'Retried operations after a retryable failure (lookup, insert, stored, dlq) or a data error split',
       labelNames: ['op'] as const,
       registers,
     }),

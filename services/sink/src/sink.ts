@@ -1,13 +1,19 @@
-import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
+import {
+  type ClickHouseClient,
+  createClickHouse,
+  eventsTable,
+  migrate,
+  storedEventsLookup,
+} from '@audit/clickhouse';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
 import { createApp } from './app.ts';
 import type { SinkConfig } from './config.ts';
 import { SinkConsumer } from './consumer.ts';
 import { kafkaDlqSender } from './dlq.ts';
-import { ensureLeavesTopic, kafkaLeafPublisher } from './leaves.ts';
+import { ensureLeavesTopic, kafkaLeafPublisher, leafRecords, rowLeafHash } from './leaves.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
-import { migrate } from './migrate.ts';
+import type { OnStored } from './pipeline.ts';
 import { backoffDelay, clickHouseInserter, sleep } from './writer.ts';
 
 export interface SinkDeps {
@@ -18,6 +24,8 @@ export interface SinkDeps {
   kafka?: Kafka;
   /** Start the health/metrics HTTP server (default true). */
   http?: boolean;
+  /** Runs after ClickHouse acknowledged a range, before its offsets are committed. */
+  onStored?: OnStored;
 }
 
 export interface RunningSink {
@@ -63,19 +71,36 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
   await producer.connect();
   if (cfg.SINK_SEAL) await ensureLeavesTopic(kafka.admin(), cfg.KAFKA_LEAVES_TOPIC);
 
+  // Tamper evidence: a range's stored rows go to the sealer before its offsets are committed.
+  const leaves = cfg.SINK_SEAL ? kafkaLeafPublisher(producer, cfg.KAFKA_LEAVES_TOPIC) : undefined;
+  const onStored: OnStored | undefined = leaves
+    ? async (rows, range) => {
+        await leaves.publish(leafRecords(rows, range.topic));
+        await deps.onStored?.(rows, range);
+      }
+    : deps.onStored;
+
   const httpMetrics = createMetrics('sink');
   const metrics = createSinkMetrics(httpMetrics);
   const consumer = new SinkConsumer({
     kafka,
     insert: clickHouseInserter(ch, cfg.SINK_INSERT_TIMEOUT_MS),
+    lookup: storedEventsLookup({
+      url: cfg.CLICKHOUSE_URL,
+      username: cfg.CLICKHOUSE_WRITER_USER,
+      password: cfg.CLICKHOUSE_WRITER_PASSWORD,
+      database: cfg.CLICKHOUSE_DATABASE,
+      timeoutMs: cfg.SINK_INSERT_TIMEOUT_MS,
+    }),
     dlq: kafkaDlqSender(producer, cfg.KAFKA_DLQ_TOPIC),
-    leaves: cfg.SINK_SEAL ? kafkaLeafPublisher(producer, cfg.KAFKA_LEAVES_TOPIC) : undefined,
+    leafHash: leaves ? rowLeafHash : undefined,
     metrics,
     logger,
+    onStored,
     options: {
       topic: cfg.KAFKA_TOPIC,
       groupId: cfg.SINK_GROUP_ID,
-      table: `${cfg.CLICKHOUSE_DATABASE}.events`,
+      table: eventsTable(cfg.CLICKHOUSE_DATABASE),
       maxRows: cfg.SINK_BATCH_MAX_ROWS,
       maxBytes: cfg.SINK_BATCH_MAX_BYTES,
       maxWaitMs: cfg.SINK_BATCH_MAX_WAIT_MS,
@@ -85,6 +110,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
       sessionTimeoutMs: cfg.SINK_SESSION_TIMEOUT_MS,
       retryInitialMs: cfg.SINK_RETRY_INITIAL_MS,
       retryMaxMs: cfg.SINK_RETRY_MAX_MS,
+      retentionDays: cfg.RETENTION_DAYS,
       crashAfterInsert: cfg.SINK_FAULT_CRASH_AFTER_INSERT,
     },
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, chunks, classifyError, type InsertRequest, insertSplitting } from './writer.ts';
+import { backoffDelay, chunks, type InsertRequest, insertSplitting } from './writer.ts';
 
 const chError = (code: string, type: string) => Object.assign(new Error(`${type}: boom`), { code, type });
 
@@ -10,27 +10,6 @@ describe('backoffDelay', () => {
     expect([1, 2, 3, 4].map((a) => backoffDelay(a, opts, () => 0))).toEqual([100, 200, 400, 800]);
     expect(backoffDelay(50, opts, () => 1)).toBe(10_000);
     expect(backoffDelay(1000, opts, () => 0)).toBe(5000);
-  });
-});
-
-describe('classifyError', () => {
-  it('treats rejected data as data errors', () => {
-    expect(classifyError(chError('27', 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'))).toBe('data');
-    expect(classifyError(chError('53', 'TYPE_MISMATCH'))).toBe('data');
-    expect(classifyError(chError('376', 'CANNOT_PARSE_UUID'))).toBe('data');
-    expect(classifyError(chError('117', 'INCORRECT_DATA'))).toBe('data');
-  });
-  it('retries transport, overload and configuration errors', () => {
-    expect(classifyError(chError('252', 'TOO_MANY_PARTS'))).toBe('retryable');
-    expect(classifyError(chError('241', 'MEMORY_LIMIT_EXCEEDED'))).toBe('retryable');
-    expect(classifyError(chError('159', 'TIMEOUT_EXCEEDED'))).toBe('retryable');
-    expect(classifyError(chError('516', 'AUTHENTICATION_FAILED'))).toBe('retryable');
-    expect(classifyError(chError('60', 'UNKNOWN_TABLE'))).toBe('retryable');
-    expect(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
-      'retryable',
-    );
-    expect(classifyError(new Error('Timeout error.'))).toBe('retryable');
-    expect(classifyError(undefined)).toBe('retryable');
   });
 });
 

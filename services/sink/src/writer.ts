@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ClickHouseClient } from '@audit/clickhouse';
+import { type ClickHouseClient, classifyClickHouseError } from '@audit/clickhouse';
 
 export interface BackoffOptions {
   initialMs: number;
@@ -11,66 +11,6 @@ export interface BackoffOptions {
 export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random) {
   const exp = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
   return Math.round(exp / 2 + (random() * exp) / 2);
-}
-
-/**
- * `data`: ClickHouse refused the rows themselves (parse/type/constraint errors) — retrying the same
- * rows can never succeed, so the batch is split and the offending rows go to the DLQ.
- * `retryable`: everything else — network, timeouts, 5xx, TOO_MANY_PARTS, memory limits, and also
- * auth or missing-table errors, which an operator fixes without losing data.
- */
-export type ErrorClass = 'data' | 'retryable';
-
-// Error codes/names of ClickHouse that are about the inserted data.
-const DATA_ERROR_TYPES = new Set([
-  'CANNOT_PARSE_TEXT',
-  'CANNOT_PARSE_ESCAPE_SEQUENCE',
-  'CANNOT_PARSE_QUOTED_STRING',
-  'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
-  'CANNOT_PARSE_DATE',
-  'CANNOT_PARSE_DATETIME',
-  'CANNOT_PARSE_NUMBER',
-  'CANNOT_PARSE_UUID',
-  'CANNOT_PARSE_BOOL',
-  'CANNOT_READ_ALL_DATA',
-  'INCORRECT_DATA',
-  'TYPE_MISMATCH',
-  'TOO_LARGE_STRING_SIZE',
-  'VIOLATED_CONSTRAINT',
-  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
-  'DECIMAL_OVERFLOW',
-  'ARGUMENT_OUT_OF_BOUND',
-  'INCORRECT_NUMBER_OF_COLUMNS',
-  'ILLEGAL_TYPE_OF_ARGUMENT',
-  'CANNOT_CONVERT_TYPE',
-]);
-const DATA_ERROR_CODES = new Set([
-  '6',
-  '26',
-  '27',
-  '32',
-  '33',
-  '38',
-  '41',
-  '53',
-  '69',
-  '70',
-  '72',
-  '117',
-  '131',
-  '321',
-  '376',
-  '407',
-  '469',
-  '467',
-]);
-
-export function classifyError(err: unknown): ErrorClass {
-  const e = err as { code?: unknown; type?: unknown };
-  // Errors from the server carry a numeric code (string) and its name; transport errors don't.
-  if (typeof e?.type === 'string' && DATA_ERROR_TYPES.has(e.type)) return 'data';
-  if (typeof e?.code === 'string' && /^\d+$/.test(e.code) && DATA_ERROR_CODES.has(e.code)) return 'data';
-  return 'retryable';
 }
 
 export interface InsertRequest<Row> {
@@ -132,6 +72,10 @@ export function clickHouseInserter(ch: ClickHouseClient, timeoutMs: number): Str
           async_insert: 0,
           insert_deduplicate: 1,
           insert_deduplication_token: token,
+          // The id index (event_ids, filled by a materialized view) must get the rows even when
+          // a retried insert is dropped from events as a duplicate of a block that was written
+          // while the view's part failed: with 0 a dropped block skips the views entirely.
+          deduplicate_blocks_in_dependent_materialized_views: 1,
           date_time_input_format: 'best_effort',
         },
       });
@@ -170,7 +114,7 @@ export async function insertSplitting<Row>(
       await insert({ table: req.table, rows, token });
       out.inserted += rows.length;
     } catch (err) {
-      if (classifyError(err) !== 'data') throw err;
+      if (classifyClickHouseError(err) !== 'data') throw err;
       if (rows.length === 1) {
         out.rejected.push({ row: rows[0]!, error: String((err as Error).message ?? err).slice(0, 2048) });
         return;

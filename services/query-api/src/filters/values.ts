@@ -45,15 +45,8 @@ export function parseRfc3339(text: string): number | undefined {
   return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes * 60_000;
 }
 
-/** Epoch ms → the text a `DateTime64(3, 'UTC')` query parameter parses exactly. */
-export function toClickHouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
-/** A stored `DateTime64(3, 'UTC')` as ClickHouse prints it → ISO UTC with ms, as in the contract. */
-export function fromClickHouseTime(text: string): string {
-  return `${text.replace(' ', 'T')}Z`;
-}
+// The table's time format belongs to @audit/clickhouse; filters and routes take it from here.
+export { fromClickHouseTime, toClickHouseTime } from '@audit/clickhouse';
 
 const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 

@@ -1,7 +1,6 @@
-import type { EventRow } from '@audit/clickhouse';
+import { type EventRow, rowToEvent } from '@audit/clickhouse';
 import { ApiError } from '@audit/http';
 import type { Context } from 'hono';
-import { rowToEvent } from '../events.ts';
 import { invalidParameter, UUID_RE } from '../filters/values.ts';
 import { buildGetQuery } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';

@@ -1,6 +1,5 @@
-import type { EventRow } from '@audit/clickhouse';
+import { type EventRow, rowToEvent } from '@audit/clickhouse';
 import type { Context } from 'hono';
-import { rowToEvent } from '../events.ts';
 import { buildListQuery } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { DEFAULT_PAGE, MAX_PAGE, parseBounded, parseFor, parseOrder } from './options.ts';

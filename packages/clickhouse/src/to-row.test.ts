@@ -1,6 +1,7 @@
 import { type AuditEvent, eventContentHash } from '@audit/schema';
 import { describe, expect, it } from 'vitest';
-import { toClickHouseTime, toRow } from './to-row.ts';
+import { toClickHouseTime } from './time.ts';
+import { toRow } from './to-row.ts';
 
 describe('toRow', () => {
   const event: AuditEvent = {

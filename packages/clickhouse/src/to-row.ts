@@ -1,23 +1,9 @@
-import type { StoredEventRow } from '@audit/clickhouse';
 import { type AuditEvent, detailsColumns, eventContentHash } from '@audit/schema';
-
-/** One row of `audit.events` as sent in JSONEachRow (the shape is @audit/clickhouse's). */
-export type EventRow = StoredEventRow;
-
-const ISO_MS_UTC = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}\.\d{3})Z$/;
-
-/** 'YYYY-MM-DD hh:mm:ss.sss' (UTC), what DateTime64(3, 'UTC') parses without guessing. */
-export function toClickHouseTime(iso: string): string {
-  const m = ISO_MS_UTC.exec(iso);
-  if (m) return `${m[1]} ${m[2]}`;
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) throw new Error(`not a timestamp: ${iso}`);
-  const s = d.toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, 23)}`;
-}
+import type { StoredEventRow } from './events-table.ts';
+import { toClickHouseTime } from './time.ts';
 
 /** Omitted optional common fields are stored as '' (the query API returns them as absent). */
-export function toRow(event: AuditEvent, partition: number, offset: string): EventRow {
+export function toRow(event: AuditEvent, partition: number, offset: string): StoredEventRow {
   return {
     tenant_id: event.tenant_id,
     event_id: event.event_id,

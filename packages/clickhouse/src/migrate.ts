@@ -2,8 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClickHouseClient } from '@audit/clickhouse';
-import type { Logger } from '@audit/http';
+import type { ClickHouseClient } from './client.ts';
+
+/** The part of a pino logger the runner uses (keeps this package free of @audit/http). */
+export interface MigrationLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 /** The sharded/replicated variant: the same versions, ON CLUSTER, Replicated + Distributed (docs/scaling.md). */
@@ -170,7 +175,7 @@ async function migrateOnce(
 export async function migrate(
   ch: ClickHouseClient,
   vars: MigrationVars,
-  opts: { logger?: Logger; dir?: string; attempts?: number; topology?: Topology } = {},
+  opts: { logger?: MigrationLogger; dir?: string; attempts?: number; topology?: Topology } = {},
 ): Promise<{ applied: number[] }> {
   const topology = opts.topology ?? 'single';
   const migrations = loadMigrations(
@@ -206,22 +211,25 @@ async function applyRetention(
   ch: ClickHouseClient,
   vars: MigrationVars,
   topology: Topology,
-  logger?: Logger,
+  logger?: MigrationLogger,
 ) {
-  // On a cluster the TTL belongs to the shards' local table; the Distributed table has none.
-  const table = topology === 'cluster' ? 'events_local' : 'events';
-  const rs = await ch.query({
-    query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
-    query_params: { db: vars.database, table },
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<{ engine_full: string }>();
-  if (!row) return;
-  const current = parseRetentionDays(row.engine_full);
-  if (current === vars.retentionDays) return;
-  await ch.command({
-    query: `ALTER TABLE ${vars.database}.${table}${topology === 'cluster' ? " ON CLUSTER '{cluster}'" : ''} MODIFY TTL toDateTime(timestamp) + INTERVAL ${renderSql('{{retention_days}}', vars)} DAY`,
-    clickhouse_settings: { materialize_ttl_after_modify: 0 },
-  });
-  logger?.info({ from: current, to: vars.retentionDays }, 'retention changed');
+  // On a cluster the TTL belongs to the shards' local tables; the Distributed tables have none.
+  // The id index expires with the events it indexes.
+  const tables = topology === 'cluster' ? ['events_local', 'event_ids_local'] : ['events', 'event_ids'];
+  for (const table of tables) {
+    const rs = await ch.query({
+      query: `SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}`,
+      query_params: { db: vars.database, table },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ engine_full: string }>();
+    if (!row) continue;
+    const current = parseRetentionDays(row.engine_full);
+    if (current === vars.retentionDays) continue;
+    await ch.command({
+      query: `ALTER TABLE ${vars.database}.${table}${topology === 'cluster' ? " ON CLUSTER '{cluster}'" : ''} MODIFY TTL toDateTime(timestamp) + INTERVAL ${renderSql('{{retention_days}}', vars)} DAY`,
+      clickhouse_settings: { materialize_ttl_after_modify: 0 },
+    });
+    logger?.info({ table, from: current, to: vars.retentionDays }, 'retention changed');
+  }
 }
