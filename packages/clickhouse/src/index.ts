@@ -5,6 +5,7 @@ export {
   createClickHouse,
 } from './client.ts';
 export { EVENT_COLUMNS, type EventRow, type StoredEventRow } from './events-table.ts';
+export { tupleArrayParam } from './params.ts';
 export {
   type EventKey,
   eventKey,
