@@ -4,7 +4,7 @@
 #   <out-dir>/dist/main.js (+ .map)   the service and every dependency
 #   <out-dir>/migrations/             data the service reads at run time relative to src/
 #                                      (sink: `new URL('../migrations/', import.meta.url)`)
-#   deploy/docker/bundle.sh <ingest-api|query-api|sink> <out-dir>
+#   deploy/docker/bundle.sh <ingest-api|query-api|sink|sealer> <out-dir>
 # Runs in the image build (deploy/docker/Dockerfile) and on a workstation, from the repo root.
 # ESBUILD overrides the esbuild binary (default: the one on PATH).
 set -eu

@@ -227,7 +227,8 @@ describe('npm start on a fresh stack', () => {
     });
     expect(resent.status).toBe('loaded');
     topicEnd = await drainedTopicEnd();
-    expect(topicEnd).toBe(BigInt(2 * expected.reduce((s, e) => s + e.length, 0)));
+    // The ingest API answers stored event_ids as duplicates without publishing them again.
+    expect(topicEnd).toBe(BigInt(expected.reduce((s, e) => s + e.length, 0)));
     for (const [i, t] of DEMO_TENANTS.entries()) expect(await demoCount(t)).toBe(expected[i]!.length);
 
     await expectAllStopped(first);
