@@ -238,7 +238,7 @@ describe('service bundles as the image runs them', () => {
       }),
     });
     expect(posted.status).toBe(202);
-    expect(await posted.json()).toEqual({ accepted: 1, event_ids: [eventId] });
+    expect(await posted.json()).toEqual({ accepted: 1, event_ids: [eventId], duplicates: [] });
 
     const readerToken = await login(query.port, 'reader', 'pw-reader');
     let found: Response | undefined;
