@@ -1,6 +1,6 @@
 /**
- * What `npm start` prints once everything is up: addresses, dev users, tokens, and three example
- * queries that return rows from the demo data. test/start/start.int.test.ts runs exactly the
+ * What `npm start` prints once everything is up: addresses, dev users, tokens, three example
+ * queries that return rows from the demo data, and the command that verifies acme's trail. test/start/start.int.test.ts runs exactly the
  * commands `exampleQueries` returns, as printed.
  */
 import type { DemoLoad } from './demo-data.ts';
@@ -22,6 +22,9 @@ export interface BannerContext {
   /** acme-producer (events:write) and acme-analyst (events:read). */
   writeToken?: string;
   readToken?: string;
+  /** The sealer's verifier key (public) and address, for the `pnpm verify` command. */
+  verifierKey?: string;
+  sealerUrl?: string;
   now?: Date;
 }
 
@@ -63,6 +66,16 @@ export function exampleQueries(ctx: BannerContext): ExampleQuery[] {
       ].join('\n'),
     },
   ];
+}
+
+/**
+ * `pnpm verify` of the example tenant's whole trail (READ_TOKEN is acme-analyst's), checked
+ * against the sealer's witness file too, so a rolled-back log is caught.
+ */
+export function verifyCommand(ctx: BannerContext): string | undefined {
+  if (!ctx.verifierKey) return undefined;
+  const published = ctx.sealerUrl ? ` --published ${ctx.sealerUrl}/witness` : '';
+  return `pnpm verify --url ${ctx.queryUrl} --token "$READ_TOKEN" --key '${ctx.verifierKey}'${published}`;
 }
 
 export function bannerLines(ctx: BannerContext): string[] {
@@ -114,6 +127,18 @@ export function bannerLines(ctx: BannerContext): string[] {
       lines.push(`# ${q.title}`);
       lines.push(q.command);
     }
+    const verify = verifyCommand(ctx);
+    if (verify) {
+      lines.push('');
+      lines.push(
+        `# Verify ${EXAMPLE_TENANT.tenant}'s trail against the signed checkpoints (docs/integrity.md)`,
+      );
+      lines.push(verify);
+    }
+  }
+  if (ctx.verifierKey) {
+    lines.push('');
+    lines.push(`Checkpoint verifier key: ${ctx.verifierKey}`);
   }
   lines.push('');
   lines.push('Ctrl-C stops the services and the stack.');

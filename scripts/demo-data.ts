@@ -273,7 +273,7 @@ export function demoAnchor(stateFile: string, nowMs: number, renewOld: boolean):
 }
 
 export async function login(url: string, username: string): Promise<string> {
-  const res = await fetch(`${url}/login`, {
+  const res = await request(`${url}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password: DEV_PASSWORD }),
@@ -287,7 +287,7 @@ export async function sendEvents(ingestUrl: string, token: string, events: DemoE
   for (let i = 0; i < events.length; i += BATCH) {
     const body = JSON.stringify(events.slice(i, i + BATCH));
     for (let attempt = 1; ; attempt++) {
-      const res = await fetch(`${ingestUrl}/events`, {
+      const res = await request(`${ingestUrl}/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body,
@@ -305,7 +305,7 @@ export async function sendEvents(ingestUrl: string, token: string, events: DemoE
 /** Demo events of the token's tenant that the query API returns. */
 export async function demoStored(queryUrl: string, token: string): Promise<number> {
   const url = `${queryUrl}/events/stats?${new URLSearchParams({ 'source[prefix]': DEMO_SOURCE_PREFIX })}`;
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  const res = await request(url, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET /events/stats: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { count: number }).count;
 }
@@ -371,3 +371,19 @@ export async function loadDemo(opts: DemoOptions): Promise<DemoLoad> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * fetch, tried again after a connection error: a kept-alive socket the service closed while idle
+ * ("other side closed") fails the next request on it, and on a busy machine that race is common.
+ * Every request here may be repeated: /login, and /events with the demo's fixed event ids.
+ */
+async function request(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt === 5) throw err;
+      await sleep(200 * attempt);
+    }
+  }
+}

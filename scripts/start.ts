@@ -1,19 +1,25 @@
 /**
  * `npm start` (after scripts/bootstrap.mjs): the whole product on this machine. Starts the local
- * Kafka + ClickHouse stack and the three services, waits until each is healthy, loads the demo
+ * Kafka + ClickHouse stack and the four services (ingest API, query API, sink, sealer), waits until each is healthy, loads the demo
  * data (scripts/demo-data.ts) unless `--no-demo`, and prints addresses, dev users, tokens and
  * example queries (scripts/banner.ts). Ctrl-C stops the services and the stack (data is kept).
  *
  * Ports: the stack's come from packages/config (KAFKA_BROKERS, CLICKHOUSE_URL, …), the services'
- * from INGEST_PORT, QUERY_PORT and SINK_PORT (defaults 8080, 8081, 8082).
+ * from INGEST_PORT, QUERY_PORT, SINK_PORT and SEALER_PORT (defaults 8080, 8081, 8082, 8083).
+ *
+ * The sealer signs with a key generated once into the stack directory (scripts/dev-signing-key.ts)
+ * and writes its witness file there too; SEALER_SIGNING_KEY / SEALER_SIGNING_KEY_FILE override it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { env, loadConfig, stackSchema } from '@audit/config';
 import { loadLocalStackConfig, stackDown, stackUp } from '@audit/stack';
+import { NoteSigner } from '@audit/tlog/node';
 import { bannerLines, EXAMPLE_TENANT } from './banner.ts';
 import { type DemoLoad, loadDemo, login } from './demo-data.ts';
+import { devSigningKey } from './dev-signing-key.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,7 +35,23 @@ const portsSchema = stackSchema.pick({}).extend({
   INGEST_PORT: env.port(8080),
   QUERY_PORT: env.port(8081),
   SINK_PORT: env.port(8082),
+  SEALER_PORT: env.port(8083),
 });
+
+/**
+ * The sealer's key settings and its verifier key: the operator's key when one is set in the
+ * environment, else the local stack's own (created on the first start).
+ */
+function sealerKey(stackDir: string): { env: Record<string, string>; verifierKey: string } {
+  const given = process.env.SEALER_SIGNING_KEY || '';
+  const givenFile = process.env.SEALER_SIGNING_KEY_FILE || '';
+  if (given !== '' || givenFile !== '') {
+    const text = given !== '' ? given : fs.readFileSync(givenFile, 'utf8');
+    return { env: {}, verifierKey: new NoteSigner(text).verifierKey };
+  }
+  const key = devSigningKey(stackDir);
+  return { env: { SEALER_SIGNING_KEY_FILE: key.file }, verifierKey: key.verifierKey };
+}
 
 const USAGE = 'usage: npm start [-- --no-demo]';
 
@@ -73,6 +95,7 @@ async function main() {
     { name: 'ingest-api', port: ports.INGEST_PORT },
     { name: 'query-api', port: ports.QUERY_PORT },
     { name: 'sink', port: ports.SINK_PORT },
+    { name: 'sealer', port: ports.SEALER_PORT },
   ].map((s) => ({ ...s, url: `http://127.0.0.1:${s.port}` }));
 
   let stopping = false;
@@ -94,6 +117,13 @@ async function main() {
     const up = await stackUp(cfg);
     console.log(`stack: kafka ${up.kafka}, clickhouse ${up.clickhouse} (${up.seconds.toFixed(1)} s)`);
 
+    const key = sealerKey(cfg.STACK_DIR);
+    fs.mkdirSync(path.join(cfg.STACK_DIR, 'sealer'), { recursive: true });
+    const sealerEnv: Record<string, string> = {
+      ...key.env,
+      SEALER_WITNESS_FILE: path.join(cfg.STACK_DIR, 'sealer', 'witness.ndjson'),
+    };
+
     const t1 = performance.now();
     for (const s of services) {
       const child = spawn(
@@ -101,7 +131,12 @@ async function main() {
         ['--import', 'tsx', path.join(root, 'services', s.name, 'src/main.ts')],
         {
           cwd: root,
-          env: { ...devEnv, ...process.env, PORT: String(s.port) },
+          env: {
+            ...devEnv,
+            ...(s.name === 'sealer' ? sealerEnv : {}),
+            ...process.env,
+            PORT: String(s.port),
+          },
           stdio: 'inherit',
           // Own process group: Ctrl-C reaches only this supervisor, which then stops each service
           // once with SIGTERM (a second signal would make a service skip its graceful flush).
@@ -123,6 +158,7 @@ async function main() {
 
     const ingestUrl = services[0]!.url;
     const queryUrl = services[1]!.url;
+    const sealerUrl = services[3]!.url;
     let demo: DemoLoad | 'skipped' = 'skipped';
     if (args.demo) {
       console.log('demo data: checking…');
@@ -147,11 +183,14 @@ async function main() {
       demo,
       writeToken,
       readToken,
+      verifierKey: key.verifierKey,
+      sealerUrl,
     });
     console.log(lines.join('\n'));
     console.log(`\nready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {
-    console.error(`start: ${err instanceof Error ? err.message : String(err)}`);
+    const cause = err instanceof Error && err.cause ? ` (${String(err.cause)})` : '';
+    console.error(`start: ${err instanceof Error ? err.message : String(err)}${cause}`);
     await stop(1);
   }
 }

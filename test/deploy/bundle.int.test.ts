@@ -29,7 +29,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as {
 };
 const stack = stackSchema.parse(process.env);
 
-const SERVICES = ['ingest-api', 'sink', 'query-api'] as const;
+const SERVICES = ['ingest-api', 'sink', 'query-api', 'sealer'] as const;
 type Name = (typeof SERVICES)[number];
 
 /** The esbuild the repository already has (through tsx), pinned to the Dockerfile's version. */
@@ -170,6 +170,7 @@ describe('service bundles as the image runs them', () => {
       (fs.readdirSync(path.join(work, service), { recursive: true }) as string[]).sort();
     expect(files('ingest-api')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     expect(files('query-api')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
+    expect(files('sealer')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     const sinkFiles = files('sink');
     expect(sinkFiles.slice(0, 3)).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     expect(sinkFiles.filter((f) => f.startsWith('migrations/'))).toEqual(
@@ -177,6 +178,28 @@ describe('service bundles as the image runs them', () => {
         .map((f) => `migrations/${f}`)
         .sort(),
     );
+  });
+
+  // The running stack has no sealer of this test's own (the sealer's ClickHouse user and topics
+  // are shared): the bundle is held to loading every module and reading its key where compose
+  // mounts it; test/integrity runs the sealer itself end to end.
+  it('the sealer bundle loads and refuses to start without the mounted signing key', async () => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...imageEnv('sealer', 0),
+      ...Object.fromEntries(
+        Object.entries(compose.services.sealer!.environment).map(([k, v]) => [k, interpolate(String(v))]),
+      ),
+    };
+    const r = spawnSync(process.execPath, entrypoint.slice(1), {
+      cwd: path.join(work, 'sealer'),
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(env.SEALER_SIGNING_KEY_FILE).toBe('/run/secrets/sealer-signing-key');
+    expect(r.stderr).toContain('SEALER_SIGNING_KEY_FILE: cannot read /run/secrets/sealer-signing-key');
+    expect(r.status).toBe(1);
   });
 
   it('serves an event end to end and stops on SIGTERM with exit code 0', async () => {

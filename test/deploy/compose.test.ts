@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
 import { queryConfigSchema } from '../../services/query-api/src/config.ts';
+import { sealerConfigSchema } from '../../services/sealer/src/config.ts';
 import { sinkConfigSchema } from '../../services/sink/src/config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,9 +34,13 @@ interface Service {
   entrypoint?: string[];
   command?: string[] | string;
   user?: string;
+  secrets?: string[];
 }
 
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
+};
 const services = compose.services;
 const svc = (name: string): Service => {
   const s = services[name];
@@ -117,11 +122,12 @@ function finalStage(dockerfile: string, buildArgs: Record<string, string>) {
   };
 }
 
-const core = ['kafka', 'kafka-init', 'clickhouse', 'ingest-api', 'sink', 'query-api'];
+const core = ['kafka', 'kafka-init', 'clickhouse', 'ingest-api', 'sink', 'query-api', 'sealer'];
 const apps = {
   'ingest-api': { schema: ingestConfigSchema, port: 8080, portKey: 'PORT', hostKey: 'HOST' },
   'query-api': { schema: queryConfigSchema, port: 8081, portKey: 'PORT', hostKey: 'HOST' },
   sink: { schema: sinkConfigSchema, port: 8082, portKey: 'PORT', hostKey: 'HOST' },
+  sealer: { schema: sealerConfigSchema, port: 8083, portKey: 'PORT', hostKey: 'HOST' },
 } as const;
 type AppName = keyof typeof apps;
 const appNames = Object.keys(apps) as AppName[];
@@ -147,6 +153,7 @@ describe('docker-compose.yml services', () => {
       'ingest-api': ['127.0.0.1:8080:8080'],
       'query-api': ['127.0.0.1:8081:8081'],
       sink: ['127.0.0.1:8082:8082'],
+      sealer: ['127.0.0.1:8083:8083'],
       prometheus: ['127.0.0.1:9090:9090'],
       grafana: ['127.0.0.1:3000:3000'],
     });
@@ -185,10 +192,17 @@ describe('docker-compose.yml services', () => {
         clickhouse: 'service_healthy',
       },
       'query-api': { clickhouse: 'service_healthy', sink: 'service_healthy' },
+      sealer: {
+        kafka: 'service_healthy',
+        'kafka-init': 'service_completed_successfully',
+        clickhouse: 'service_healthy',
+        sink: 'service_healthy',
+      },
       prometheus: {
         'ingest-api': 'service_healthy',
         'query-api': 'service_healthy',
         sink: 'service_healthy',
+        sealer: 'service_healthy',
       },
       grafana: { prometheus: 'service_healthy' },
     });
@@ -242,7 +256,7 @@ describe('Kafka in compose', () => {
     expect(stackDefaults.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
   });
 
-  it('creates the two topics idempotently with the local stack’s partition counts', () => {
+  it('creates the four topics idempotently with the local stack’s partition counts', () => {
     const init = svc('kafka-init');
     expect(init.entrypoint).toEqual(['/bin/bash', '-ec']);
     const script = [init.command ?? []].flat().join(' ');
@@ -259,8 +273,18 @@ describe('Kafka in compose', () => {
     expect(topics).toEqual({
       [stackDefaults.KAFKA_TOPIC]: stackDefaults.KAFKA_TOPIC_PARTITIONS,
       [stackDefaults.KAFKA_DLQ_TOPIC]: 1,
+      [stackDefaults.KAFKA_LEAVES_TOPIC]: 1,
+      [stackDefaults.KAFKA_CHECKPOINTS_TOPIC]: 1,
     });
-    expect(topics).toEqual({ 'audit.events': 6, 'audit.events.dlq': 1 });
+    expect(topics).toEqual({
+      'audit.events': 6,
+      'audit.events.dlq': 1,
+      'audit.leaves': 1,
+      'audit.checkpoints': 1,
+    });
+    // The published checkpoints are the verifier's copy outside the database: never expired.
+    const checkpoints = creates.find((c) => c.includes(`--topic ${stackDefaults.KAFKA_CHECKPOINTS_TOPIC} `));
+    expect(checkpoints).toContain('--config retention.ms=-1');
   });
 });
 
@@ -323,7 +347,7 @@ describe('ClickHouse in compose', () => {
   });
 });
 
-describe('the three services in compose', () => {
+describe('the four services in compose', () => {
   const chEnv = environment(svc('clickhouse'));
   const kafkaAdvertised = environment(svc('kafka')).KAFKA_ADVERTISED_LISTENERS ?? '';
 
@@ -353,6 +377,7 @@ describe('the three services in compose', () => {
       expect(s.build?.args?.PORT).toBe(String(port));
       expect(image.env.PORT).toBe(String(port));
       expect(cfg.KAFKA_TOPIC).toBe('audit.events');
+      expect(cfg.KAFKA_LEAVES_TOPIC).toBe('audit.leaves');
       expect(cfg.CLICKHOUSE_DATABASE).toBe('audit');
       if ('KAFKA_BROKERS' in env) {
         expect(cfg.KAFKA_BROKERS).toEqual(['kafka:19092']);
@@ -365,10 +390,15 @@ describe('the three services in compose', () => {
       for (const [key, value] of Object.entries(env).filter(([k]) => k.startsWith('CLICKHOUSE_'))) {
         if (key.endsWith('_PASSWORD')) expect(value, key).toBe(chEnv[key]);
       }
-      // Least privilege: the sink has only the writer, the query API only the reader.
+      // Least privilege: the sink has only the writer, the query API only the reader, the sealer its own.
       const users = Object.keys(env).filter((k) => /^CLICKHOUSE_\w+_USER$/.test(k));
       expect(users).toEqual(
-        { 'ingest-api': [], sink: ['CLICKHOUSE_WRITER_USER'], 'query-api': ['CLICKHOUSE_READER_USER'] }[name],
+        {
+          'ingest-api': [],
+          sink: ['CLICKHOUSE_WRITER_USER'],
+          'query-api': ['CLICKHOUSE_READER_USER'],
+          sealer: ['CLICKHOUSE_SEALER_USER'],
+        }[name],
       );
     });
   }
@@ -387,6 +417,23 @@ describe('the three services in compose', () => {
       expect(svc(name).volumes).toEqual(['./deploy/local/dev-users.json:/etc/audit/dev-users.json:ro']);
     }
     expect(environment(svc('sink'))).not.toHaveProperty('AUTH_JWT_SECRET');
+  });
+
+  it('gives the sealer its signing key as a secret file, never as a value, and one instance', () => {
+    const sealer = svc('sealer');
+    const env = environment(sealer);
+    expect(env).not.toHaveProperty('SEALER_SIGNING_KEY');
+    expect(sealer.secrets).toEqual(['sealer-signing-key']);
+    expect(env.SEALER_SIGNING_KEY_FILE).toBe('/run/secrets/sealer-signing-key');
+    // A git-ignored path (generated by keygen.ts), so no key is ever committed.
+    const file = compose.secrets?.['sealer-signing-key']?.file;
+    expect(file).toBe('./.local/compose/sealer-signing.key');
+    expect(read('.gitignore').split('\n')).toContain('.local/');
+    expect(read('docker-compose.yml')).toContain(
+      'pnpm tsx services/sealer/src/keygen.ts audit-log.local .local/compose/sealer-signing.key',
+    );
+    expect(Object.keys(compose.secrets ?? {})).toEqual(['sealer-signing-key']);
+    expect((sealer as { deploy?: { replicas?: number } }).deploy?.replicas ?? 1).toBe(1);
   });
 });
 
@@ -468,7 +515,7 @@ describe('the service image (deploy/docker/Dockerfile)', () => {
 });
 
 describe('observability profile', () => {
-  it('scrapes the three services at their compose names and ports', () => {
+  it('scrapes the four services at their compose names and ports', () => {
     const prom = parse(read('deploy/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string; metrics_path: string; static_configs: { targets: string[] }[] }[];
     };
@@ -482,6 +529,7 @@ describe('observability profile', () => {
       'ingest-api': ['/metrics', 'ingest-api:8080'],
       'query-api': ['/metrics', 'query-api:8081'],
       sink: ['/metrics', 'sink:8082'],
+      sealer: ['/metrics', 'sealer:8083'],
     });
     expect(svc('prometheus').volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
   });

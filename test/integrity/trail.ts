@@ -33,6 +33,8 @@ export interface Trail {
   produce(events: AuditEvent[]): Promise<void>;
   /** Runs the verifier for `tenant` through the query API app (reader user), with the witness file. */
   verify(tenant: string, opts?: { published?: boolean }): Promise<VerifyReport>;
+  /** GET `path` from the query API app with a read token of `tenant`. */
+  get(tenant: string, path: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,8 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
       QUERY_CURSOR_SECRET: 'integrity-test-cursor-secret-at-least-32',
     },
   });
+  const readToken = async (tenant: string) =>
+    `Bearer ${await auth.issueToken({ subject: 'verifier', tenant, scopes: ['events:read'] })}`;
   return {
     env,
     kafka,
@@ -121,8 +125,11 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
         });
       }
     },
+    async get(tenant, path) {
+      return app.request(path, { headers: { authorization: await readToken(tenant) } });
+    },
     async verify(tenant, opts = {}) {
-      const token = `Bearer ${await auth.issueToken({ subject: 'verifier', tenant, scopes: ['events:read'] })}`;
+      const token = await readToken(tenant);
       return verifyTrail({
         url: 'http://query-api',
         token,

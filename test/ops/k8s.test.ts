@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
 import { queryConfigSchema } from '../../services/query-api/src/config.ts';
+import { sealerConfigSchema } from '../../services/sealer/src/config.ts';
 import { sinkConfigSchema } from '../../services/sink/src/config.ts';
 import { root } from './metrics-catalog.ts';
 
@@ -52,7 +53,7 @@ const API_VERSIONS: Record<string, string> = {
 };
 
 interface ServiceSpec {
-  // biome-ignore lint/suspicious/noExplicitAny: the three zod object schemas differ in shape.
+  // biome-ignore lint/suspicious/noExplicitAny: the four zod object schemas differ in shape.
   schema: { shape: Record<string, any>; safeParse(v: unknown): { success: boolean; error?: unknown } };
   portKey: string;
   hostKey: string;
@@ -86,6 +87,14 @@ const SERVICES: Record<string, ServiceSpec> = {
     secrets: ['CLICKHOUSE_READER_PASSWORD', 'QUERY_CURSOR_SECRET'],
     shutdownSeconds: 30,
     hpa: true,
+  },
+  sealer: {
+    schema: sealerConfigSchema,
+    portKey: 'PORT',
+    hostKey: 'HOST',
+    secrets: ['CLICKHOUSE_SEALER_PASSWORD'],
+    shutdownSeconds: 30,
+    hpa: false,
   },
 };
 /** Read outside the zod schemas: by the logger, and by Node itself. */
@@ -131,7 +140,7 @@ describe('Kubernetes manifests', () => {
     const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
     expect(kustomization.namespace).toBe('audit-log');
-    expect(objects.length).toBe(17);
+    expect(objects.length).toBe(21);
   });
 
   it('every object has a known kind with its API version and a DNS-1123 name', () => {
@@ -234,7 +243,7 @@ describe('Kubernetes manifests', () => {
         const cfg = parsed as unknown as { data: Record<string, unknown> };
         expect(cfg.data[spec.portKey]).toBe(port);
         expect(cfg.data[spec.hostKey]).toBe('0.0.0.0');
-        if (name !== 'sink') {
+        if (name === 'ingest-api' || name === 'query-api') {
           // Production verifies identity-provider tokens; /login stays off.
           expect(cfg.data.AUTH_JWKS_URL).toMatch(/^https:\/\//);
           expect(cfg.data.AUTH_USERS_FILE).toBeUndefined();
@@ -272,6 +281,33 @@ describe('Kubernetes manifests', () => {
     });
   }
 
+  it('sealer: one instance, never two at once, its key a read-only mounted Secret', () => {
+    const deployment = named('Deployment', 'sealer');
+    const pod = deployment.spec.template.spec;
+    const [container] = pod.containers;
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+    const { env, fromSecret } = containerEnv(container);
+    // The key itself is neither a ConfigMap value nor an environment variable.
+    expect(env).not.toHaveProperty('SEALER_SIGNING_KEY');
+    expect(fromSecret.has('SEALER_SIGNING_KEY')).toBe(false);
+    const keyFile = env.SEALER_SIGNING_KEY_FILE!;
+    const mount = container.volumeMounts.find((m: Obj) => keyFile.startsWith(`${m.mountPath}/`));
+    expect(mount?.readOnly).toBe(true);
+    const volume = pod.volumes.find((v: Obj) => v.name === mount.name);
+    expect(volume.secret.secretName).toBe('audit-log-sealer-key');
+    expect(volume.secret.defaultMode).toBe(0o400);
+    expect(volume.secret.items.map((i: Obj) => `${mount.mountPath}/${i.path}`)).toEqual([keyFile]);
+    // Every Deployment that mounts the key is the sealer's.
+    const mounting = ofKind('Deployment').filter((d) =>
+      (d.spec.template.spec.volumes ?? []).some((v: Obj) => v.secret?.secretName === 'audit-log-sealer-key'),
+    );
+    expect(mounting.map((d) => d.metadata.name)).toEqual(['sealer']);
+    expect(sealerConfigSchema.parse(env).KAFKA_LEAVES_TOPIC).toBe(
+      compose.services.sealer ? 'audit.leaves' : '',
+    );
+  });
+
   const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!kubectl)('kubectl kustomize builds the base into the namespace', () => {
     const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
@@ -289,6 +325,7 @@ describe('Kubernetes manifests', () => {
     expect(images.sort()).toEqual([
       'audit-log/ingest-api:dev',
       'audit-log/query-api:dev',
+      'audit-log/sealer:dev',
       'audit-log/sink:dev',
     ]);
   });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { createKafka } from '@audit/kafka';
 import { freePort, loadLocalStackConfig, stackDown, stackStatus } from '@audit/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BannerContext, EXAMPLE_TENANT, exampleQueries } from '../../scripts/banner.ts';
+import { type BannerContext, EXAMPLE_TENANT, exampleQueries, verifyCommand } from '../../scripts/banner.ts';
 import { DEMO_TENANTS, type DemoEvent, demoEvents, loadDemo } from '../../scripts/demo-data.ts';
 import { root, runStart, type StartProcess, shellEnv, warnings } from './harness.ts';
 
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 
 /**
  * `npm start` from nothing: a stack directory of its own and free ports for Kafka, ClickHouse
- * and the three services (the shared stack keeps the default ports), so this is a first start
+ * and the four services (the shared stack keeps the default ports), so this is a first start
  * on a fresh machine: Kafka formats its storage, creates the topics and loads the consumer
  * offsets topic while the services connect.
  */
@@ -22,7 +22,7 @@ describe('npm start on a fresh stack', () => {
   const stackDir = path.join(root, '.local', 'private', `start-${randomUUID().slice(0, 8)}`);
   let env: Record<string, string | undefined>;
   let cfg: ReturnType<typeof loadLocalStackConfig>;
-  let urls: { ingest: string; query: string; sink: string };
+  let urls: { ingest: string; query: string; sink: string; sealer: string };
   let first: StartProcess | undefined;
   let second: StartProcess | undefined;
   let topicEnd = 0n;
@@ -36,6 +36,7 @@ describe('npm start on a fresh stack', () => {
       INGEST_PORT: String(await freePort()),
       QUERY_PORT: String(await freePort()),
       SINK_PORT: String(await freePort()),
+      SEALER_PORT: String(await freePort()),
       STACK_DIR: stackDir,
     };
     env = shellEnv(ports);
@@ -44,6 +45,7 @@ describe('npm start on a fresh stack', () => {
       ingest: `http://127.0.0.1:${ports.INGEST_PORT}`,
       query: `http://127.0.0.1:${ports.QUERY_PORT}`,
       sink: `http://127.0.0.1:${ports.SINK_PORT}`,
+      sealer: `http://127.0.0.1:${ports.SEALER_PORT}`,
     };
   });
 
@@ -120,6 +122,25 @@ describe('npm start on a fresh stack', () => {
     return ((await res.json()) as { count: number }).count;
   }
 
+  /** The verifier key the banner printed. */
+  const printedKey = (stdout: string) => /^Checkpoint verifier key: (\S+)$/m.exec(stdout)?.[1];
+
+  /** Largest checkpoint of the tenant in the sealer's witness file, once it reaches `size`. */
+  async function witnessSize(tenant: string, size: number): Promise<number> {
+    for (let i = 0; ; i++) {
+      const text = await (await fetch(`${urls.sealer}/witness?tenant=${tenant}`)).text();
+      const max = Math.max(
+        0,
+        ...text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { tree_size: number }).tree_size),
+      );
+      if (max >= size || i > 200) return max;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
   async function expectAllStopped(p: StartProcess) {
     expect(await p.interrupt()).toBe(0);
     const status = await stackStatus(cfg);
@@ -185,6 +206,18 @@ describe('npm start on a fresh stack', () => {
     expect(rows).toEqual([...weeks].sort().map(([week, w]) => ({ week, ...w })));
     expect(rows.length).toBeGreaterThanOrEqual(3);
 
+    // The printed verify command, as pasted, once acme's log covers the demo: every event verifies.
+    const key = printedKey(first.stdout());
+    expect(key).toMatch(/^audit-log\.local\+[0-9a-f]{8}\+/);
+    expect(fs.statSync(path.join(stackDir, 'sealer', 'signing.key')).mode & 0o777).toBe(0o600);
+    const verify = verifyCommand({ ...ctx(), verifierKey: key, sealerUrl: urls.sealer })!;
+    expect(first.stdout()).toContain(verify);
+    expect(await witnessSize(EXAMPLE_TENANT.tenant, acme.length)).toBe(acme.length);
+    const report = await runPrinted(first.stdout(), verify);
+    expect(report).toContain(
+      `(latest size ${acme.length}), ${acme.length} leaves, ${acme.length} events checked\nOK: the trail verifies`,
+    );
+
     // Sending the whole demo again stores nothing new: same event_ids, same timestamps.
     const resent = await loadDemo({
       ingestUrl: urls.ingest,
@@ -194,7 +227,8 @@ describe('npm start on a fresh stack', () => {
     });
     expect(resent.status).toBe('loaded');
     topicEnd = await drainedTopicEnd();
-    expect(topicEnd).toBe(BigInt(2 * expected.reduce((s, e) => s + e.length, 0)));
+    // The ingest API answers stored event_ids as duplicates without publishing them again.
+    expect(topicEnd).toBe(BigInt(expected.reduce((s, e) => s + e.length, 0)));
     for (const [i, t] of DEMO_TENANTS.entries()) expect(await demoCount(t)).toBe(expected[i]!.length);
 
     await expectAllStopped(first);
@@ -210,6 +244,8 @@ describe('npm start on a fresh stack', () => {
     const counts = DEMO_TENANTS.map((t, i) => `${t.tenant} ${expected[i]!.length.toLocaleString('en-US')}`);
     expect(second.stdout()).toContain(`Demo data: ${counts.join(', ')} events over the 21 days before`);
     expect(second.stdout()).toContain('(source demo.*), already stored');
+    // Same signing key as the first start: the checkpoints signed then still verify.
+    expect(printedKey(second.stdout())).toBe(printedKey(first!.stdout()));
     expect(await drainedTopicEnd()).toBe(topicEnd);
     for (const [i, t] of DEMO_TENANTS.entries()) expect(await demoCount(t)).toBe(expected[i]!.length);
     await expectAllStopped(second);

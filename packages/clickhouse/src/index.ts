@@ -21,6 +21,7 @@ export {
   splitStatements,
   type Topology,
 } from './migrate.ts';
+export { tupleArrayParam } from './params.ts';
 export {
   type EventKey,
   eventKey,

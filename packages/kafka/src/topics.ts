@@ -24,9 +24,14 @@ export async function createTopicsReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
+      // Only the missing ones: the broker answers an existing topic with TOPIC_ALREADY_EXISTS,
+      // which kafkajs ignores but logs at error level — on every start of every service.
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length === 0) break;
       await admin.createTopics({
         waitForLeaders: false,
-        topics: topics.map((t) => ({
+        topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
           replicationFactor: t.replicationFactor ?? 1,

@@ -1,5 +1,5 @@
 import type { Logger } from '@audit/http';
-import type { Consumer, EachBatchPayload, Kafka } from '@audit/kafka';
+import { type Consumer, type EachBatchPayload, isTransientBrokerError, type Kafka } from '@audit/kafka';
 import {
   CompactRange,
   edgeNodes,
@@ -127,7 +127,13 @@ export class Sealer {
     });
     this.consumer.on(ev.CRASH, (e) => {
       this.joined = false;
-      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // A JoinGroup answered "coordinator loading" on a fresh broker: kafkajs restarts by itself
+      // (as in the sink).
+      const expected = e.payload.restart && isTransientBrokerError(e.payload.error);
+      this.log[expected ? 'debug' : 'error'](
+        { err: e.payload.error, restart: e.payload.restart },
+        'consumer crashed',
+      );
     });
     this.consumer.on(ev.STOP, () => {
       this.joined = false;

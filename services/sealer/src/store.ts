@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@audit/clickhouse';
+import { type ClickHouseClient, tupleArrayParam } from '@audit/clickhouse';
 import { fromHex, type Hash, type NodeId } from '@audit/tlog';
 
 /**
@@ -130,7 +130,7 @@ export class SealerStore {
       const rows = await this.select<{ l: number; i: string; h: string }>(
         `SELECT level AS l, node_index AS i, hash AS h FROM ${this.db}.tlog_nodes FINAL
          WHERE tenant_id = {t:String} AND (level, node_index) IN {ids:Array(Tuple(UInt8, UInt64))}`,
-        { t: tenant, ids: inner.map((i) => [i.level, i.index]) },
+        { t: tenant, ids: tupleArrayParam(inner.map((i) => [i.level, i.index])) },
       );
       for (const r of rows) found.set(`${r.l}/${r.i}`, r.h);
     }

@@ -1,3 +1,4 @@
+import { tupleArrayParam } from '@audit/clickhouse';
 import { ApiError } from '@audit/http';
 import {
   consistencyProof,
@@ -107,7 +108,7 @@ export function integrityRoutes(app: Hono, read: MiddlewareHandler, deps: Integr
         const rows = await q<{ l: number; i: string; h: string }>(
           `SELECT level AS l, node_index AS i, hash AS h FROM ${db}.tlog_nodes FINAL
            WHERE tenant_id = {t:String} AND (level, node_index) IN {ids:Array(Tuple(UInt8, UInt64))}`,
-          { t: tenant, ids: inner },
+          { t: tenant, ids: tupleArrayParam(inner) },
           inner.length,
         );
         for (const r of rows) found.set(`${r.l}/${r.i}`, r.h);
