@@ -43,8 +43,12 @@ export function leafRecords(rows: StoredRow[], topic: string): LeafRecord[] {
   });
 }
 
-/** Records per produce request: ~150 bytes each, so a request stays around 1.5 MB. */
-const CHUNK = 10_000;
+/**
+ * Records per produce request: ~200 bytes each, so one request (one record batch on the single
+ * partition) stays near 400 KB, under the broker's 1 MiB message.max.bytes — a 50,000-row batch in
+ * one send was refused as too large and retried forever.
+ */
+const CHUNK = 2_000;
 
 export function kafkaLeafPublisher(producer: Producer, topic: string): LeafPublisher {
   return {
