@@ -10,12 +10,14 @@ import {
   queryJson,
   type RequestKind,
   startPipeline,
+  verifyPipeline,
   waitForCount,
 } from './pipeline.ts';
 
 /**
- * The product's promise end to end, on the real stack with the three services as processes:
- * everything acknowledged comes back through the query API, exactly once, with its content.
+ * The product's promise end to end, on the real stack with the four services as processes:
+ * everything acknowledged comes back through the query API, exactly once, with its content, and
+ * every stored event is sealed exactly once under a signed checkpoint.
  */
 const HTTP_EVENTS = 100_000;
 const DIRECT_EVENTS = 10_000;
@@ -91,5 +93,18 @@ describe('end to end: HTTP and direct Kafka producers → sink → query API', (
     );
     expect(stats.status).toBe(200);
     expect(Object.fromEntries(stats.body.groups.map((g) => [g.key, g.count]))).toEqual(expected);
+  });
+
+  it('the trail verifies: every stored event sealed once, under signed, consistent, published checkpoints', async () => {
+    const r = await verifyPipeline(p);
+    console.log(
+      `trail: ${r.events} events, ${r.leaves} leaves, ${r.checkpoints} checkpoints, latest size ${r.latestSize}, findings ${r.findings.length}`,
+    );
+    expect(r.findings).toEqual([]);
+    expect(r).toMatchObject({
+      ok: true,
+      events: HTTP_EVENTS + DIRECT_EVENTS,
+      leaves: HTTP_EVENTS + DIRECT_EVENTS,
+    });
   });
 });

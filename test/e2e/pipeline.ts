@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createAuth } from '@audit/auth';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createKafka, createTopicsReady, type Kafka } from '@audit/kafka';
 import { type AuditEvent, normalizeEvent, serializeEvent, uuidv7 } from '@audit/schema';
+import { parsePublished, type VerifyReport, verifyTrail } from '@audit/tlog';
+import { generateNoteKey, nodeSha256 } from '@audit/tlog/node';
 import { type ServiceProcess, startService, TEST_JWT_SECRET } from './harness.ts';
 
 export const EVENT_TYPES = [
@@ -40,7 +43,10 @@ export function makeEvent(i: number, prefix: string): Record<string, unknown> {
   };
 }
 
-/** The three services as separate processes on one topic, group and tenant of their own. */
+/**
+ * The four services as separate processes on topics, groups and a tenant of their own (the
+ * sealer's leaves and checkpoints topics too, so its log holds only this pipeline's events).
+ */
 export interface Pipeline {
   tenant: string;
   topic: string;
@@ -48,6 +54,10 @@ export interface Pipeline {
   ingest: ServiceProcess;
   sink: ServiceProcess;
   query: ServiceProcess;
+  sealer: ServiceProcess;
+  /** The sealer's verifier key and witness file, for `verifyPipeline`. */
+  verifierKey: string;
+  witnessFile: string;
   writeToken: string;
   readToken: string;
   stop(): Promise<void>;
@@ -65,21 +75,31 @@ export async function startPipeline(name: string, stackEnv: Record<string, strin
   await createTopicsReady(admin, [
     { topic, partitions: 6 },
     { topic: dlq, partitions: 1 },
+    { topic: `${topic}.leaves`, partitions: 1 },
   ]);
   await admin.disconnect();
 
+  const logDir = path.join(os.tmpdir(), `audit-e2e-${name}-${id}`);
+  const key = generateNoteKey('e2e.example');
+  const witnessFile = path.join(logDir, 'witness.ndjson');
   const env = {
     ...stackEnv,
     KAFKA_TOPIC: topic,
     KAFKA_DLQ_TOPIC: dlq,
+    KAFKA_LEAVES_TOPIC: `${topic}.leaves`,
+    KAFKA_CHECKPOINTS_TOPIC: `${topic}.checkpoints`,
     SINK_GROUP_ID: `e2e-sink-${id}`,
+    SEALER_GROUP_ID: `e2e-sealer-${id}`,
+    SEALER_SIGNING_KEY: key.privateKey,
+    SEALER_WITNESS_FILE: witnessFile,
+    SEAL_INTERVAL_MS: '500',
     HOST: '127.0.0.1',
   };
-  const logDir = path.join(os.tmpdir(), `audit-e2e-${name}-${id}`);
   const sink = await startService('sink', env, logDir);
-  const [ingest, query] = await Promise.all([
+  const [ingest, query, sealer] = await Promise.all([
     startService('ingest-api', env, logDir),
     startService('query-api', env, logDir),
+    startService('sealer', env, logDir),
   ]);
   const auth = await createAuth({ AUTH_JWT_SECRET: TEST_JWT_SECRET });
   const writeToken = await auth.issueToken({ subject: `${name}-producer`, tenant, scopes: ['events:write'] });
@@ -91,10 +111,14 @@ export async function startPipeline(name: string, stackEnv: Record<string, strin
     ingest,
     sink,
     query,
+    sealer,
+    verifierKey: key.verifierKey,
+    witnessFile,
     writeToken,
     readToken,
     stop: async () => {
       await Promise.all([ingest.kill('SIGTERM'), query.kill('SIGTERM'), sink.kill('SIGTERM')]);
+      await sealer.kill('SIGTERM');
     },
   };
 }
@@ -265,4 +289,30 @@ export async function checkStored(
     missing: [...acknowledged].filter((id) => !unique.has(id)).length,
     unknown: ids.filter((id) => !generated.has(id)).length,
   };
+}
+
+/**
+ * The trail promise: once the sealer has caught up, `pnpm verify`'s checks pass for the
+ * pipeline's tenant with nothing pending — every stored event is sealed exactly once (an
+ * unsealed event or a leaf sealed twice is a finding), under checkpoints that are signed,
+ * chained, consistent and published to the witness file.
+ */
+export async function verifyPipeline(p: Pipeline, timeoutMs = 120_000): Promise<VerifyReport> {
+  const run = (graceMs: number) =>
+    verifyTrail({
+      url: p.query.url,
+      token: `Bearer ${p.readToken}`,
+      keys: [p.verifierKey],
+      published: parsePublished(fs.existsSync(p.witnessFile) ? fs.readFileSync(p.witnessFile, 'utf8') : ''),
+      sha256: nodeSha256,
+      graceMs,
+    });
+  const deadline = Date.now() + timeoutMs;
+  let r = await run(60_000);
+  while ((r.pendingEvents > 0 || r.latestSize < r.events) && Date.now() < deadline) {
+    await sleep(1000);
+    r = await run(60_000);
+  }
+  // Caught up (or out of time): now nothing may be pending.
+  return run(0);
 }

@@ -1,6 +1,14 @@
 import { type PrivateStack, startPrivateStack } from '@audit/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkStored, type Pipeline, queryJson, sleep, startLoad, startPipeline } from './pipeline.ts';
+import {
+  checkStored,
+  type Pipeline,
+  queryJson,
+  sleep,
+  startLoad,
+  startPipeline,
+  verifyPipeline,
+} from './pipeline.ts';
 
 /**
  * Server faults: the Kafka broker and the ClickHouse server are stopped mid-ingest. They run as
@@ -66,5 +74,16 @@ describe('server faults on a private stack', () => {
     expect(duringQuery.body.error.code).toBe('unavailable');
     expect(after.status).toBe(200);
     expect(r).toMatchObject({ duplicates: 0, missing: 0, unknown: 0 });
+  });
+
+  it('after the broker and ClickHouse restarts the trail verifies: nothing unsealed, nothing sealed twice', async () => {
+    const r = await verifyPipeline(p);
+    console.log(
+      `trail after server faults: ${r.events} events, ${r.leaves} leaves, ${r.checkpoints} checkpoints, findings ${JSON.stringify(r.findings.slice(0, 5))}`,
+    );
+    expect(r.findings).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.leaves).toBe(r.events);
+    expect(r.events).toBeGreaterThan(0);
   });
 });

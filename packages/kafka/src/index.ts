@@ -15,4 +15,5 @@ export {
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
 export { isTransientBrokerError, kafkaLogLevel, TRANSIENT_BROKER_ERRORS } from './log-levels.ts';
 export { durableProducer } from './producer.ts';
+export { type RestartOptions, restartConsumer } from './restart.ts';
 export { createTopicsReady, type TopicSpec } from './topics.ts';

@@ -1,5 +1,12 @@
+import { backoffDelay, sleep } from '@audit/config';
 import type { Logger } from '@audit/http';
-import { type Consumer, type EachBatchPayload, isTransientBrokerError, type Kafka } from '@audit/kafka';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  isTransientBrokerError,
+  type Kafka,
+  restartConsumer,
+} from '@audit/kafka';
 import {
   CompactRange,
   edgeNodes,
@@ -107,6 +114,7 @@ export class Sealer {
   private assigned = false;
   private joined = false;
   private stopping = false;
+  private readonly abort = new AbortController();
   private chain: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
 
@@ -134,6 +142,7 @@ export class Sealer {
         { err: e.payload.error, restart: e.payload.restart },
         'consumer crashed',
       );
+      if (!e.payload.restart && !this.stopping) void this.recover();
     });
     this.consumer.on(ev.STOP, () => {
       this.joined = false;
@@ -151,15 +160,34 @@ export class Sealer {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.deps.options.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (p) => this.exclusive(() => this.onBatch(p)),
-    });
+    await this.run();
     const every = Math.max(10, Math.floor(this.deps.options.intervalMs / 4));
     this.timer = setInterval(() => {
       if (this.sealDue()) void this.exclusive(() => this.sealWithRetry());
     }, every);
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (p) => this.exclusive(() => this.onBatch(p)),
+    });
+  }
+
+  /**
+   * After a crash kafkajs does not recover from (the broker was down for long): drop what is
+   * pending (uncommitted, so it is redelivered) and run the consumer again until it runs or stops.
+   */
+  private async recover(): Promise<void> {
+    await this.exclusive(async () => this.resetMemory());
+    await restartConsumer(this.consumer, () => this.run(), {
+      initialMs: this.deps.options.retryInitialMs,
+      maxMs: this.deps.options.retryMaxMs,
+      signal: this.abort.signal,
+      logger: this.log,
+      onFailedAttempt: () => this.deps.metrics.retries.inc({ op: 'restart' }),
+    });
   }
 
   /** One thing at a time: batches, seals and resets never interleave. */
@@ -301,15 +329,14 @@ export class Sealer {
         await this.sealOnce(cps);
         return;
       } catch (err) {
-        if (this.stopping) throw err;
+        if (this.stopping || this.abort.signal.aborted) throw err;
         this.deps.metrics.retries.inc({ op: 'seal' });
-        const delay =
-          Math.min(o.retryMaxMs, o.retryInitialMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        const delay = backoffDelay(attempt, { initialMs: o.retryInitialMs, maxMs: o.retryMaxMs });
         this.log.warn(
           { err: String((err as Error)?.message ?? err), attempt, delay },
           'seal failed, retrying',
         );
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay, this.abort.signal);
       }
     }
   }
@@ -365,6 +392,7 @@ export class Sealer {
   async stop(): Promise<void> {
     if (this.stopping) return;
     clearInterval(this.timer);
+    this.abort.abort();
     await this.exclusive(async () => {
       if (this.pendingLeaves.length > 0 || this.pendingOffset !== undefined) {
         await this.sealOnce(this.pendingCheckpoints()).catch((err: unknown) =>

@@ -1,4 +1,5 @@
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
+import { backoffDelay, sleep } from '@audit/config';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, createTopicsReady, durableProducer, type Kafka } from '@audit/kafka';
 import { createApp } from './app.ts';
@@ -31,8 +32,6 @@ export interface RunningSealer {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Starts the sealer: its tables (retried until ClickHouse answers), its verifier keys, the
  * topics it needs, a re-publication of the latest checkpoints, the consumer and the HTTP server.
@@ -49,7 +48,10 @@ export async function startSealer(deps: SealerServiceDeps): Promise<RunningSeale
       await store.registerKeys(verifierKeys(cfg, signer));
       break;
     } catch (err) {
-      const delay = Math.min(cfg.SEALER_RETRY_MAX_MS, cfg.SEALER_RETRY_INITIAL_MS * 2 ** attempt);
+      const delay = backoffDelay(attempt, {
+        initialMs: cfg.SEALER_RETRY_INITIAL_MS,
+        maxMs: cfg.SEALER_RETRY_MAX_MS,
+      });
       logger.warn({ err: String(err), delay }, 'sealer tables not ready (ClickHouse unavailable?), retrying');
       await sleep(delay);
     }

@@ -1,8 +1,7 @@
 import type { Logger } from '@audit/http';
-import type { Consumer, EachBatchPayload, Kafka } from '@audit/kafka';
+import { type Consumer, type EachBatchPayload, type Kafka, restartConsumer } from '@audit/kafka';
 import { partitionKey } from './batcher.ts';
 import type { SinkMetrics } from './metrics.ts';
-import { backoffDelay, sleep } from './writer.ts';
 
 export interface GroupOptions {
   topic: string;
@@ -108,26 +107,13 @@ export class GroupMember {
   private async recover(): Promise<void> {
     for (const key of [...this.assigned]) this.revoke(key);
     this.assigned = new Set();
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await sleep(
-          backoffDelay(attempt, { initialMs: this.o.retryInitialMs, maxMs: this.o.retryMaxMs }),
-          this.abort.signal,
-        );
-        if (this.stopping) return;
-        await this.consumer.connect();
-        await this.run();
-        this.log.warn({ attempt }, 'consumer restarted after crash');
-        return;
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.metrics.retries.inc({ op: 'restart' });
-        this.log.warn(
-          { err: String((err as Error)?.message ?? err), attempt },
-          'consumer restart failed, retrying',
-        );
-      }
-    }
+    await restartConsumer(this.consumer, () => this.run(), {
+      initialMs: this.o.retryInitialMs,
+      maxMs: this.o.retryMaxMs,
+      signal: this.abort.signal,
+      logger: this.log,
+      onFailedAttempt: () => this.metrics.retries.inc({ op: 'restart' }),
+    });
   }
 
   private onJoin(memberAssignment: Record<string, number[]>): void {

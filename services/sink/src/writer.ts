@@ -2,16 +2,8 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type ClickHouseClient, classifyClickHouseError } from '@audit/clickhouse';
 
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-}
-
-/** Capped exponential backoff with full jitter in the upper half: attempt 1 waits ~initialMs. */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number = Math.random) {
-  const exp = Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
-  return Math.round(exp / 2 + (random() * exp) / 2);
-}
+// One retry timing for every service; re-exported for the sink's modules.
+export { type BackoffOptions, backoffDelay, sleep } from '@audit/config';
 
 export interface InsertRequest<Row> {
   table: string;
@@ -127,20 +119,4 @@ export async function insertSplitting<Row>(
   };
   await run(0, req.rows.length, req.token);
   return out;
-}
-
-/** Sleeps `ms`, waking early (returning false) when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
