@@ -19,6 +19,7 @@ import { freshnessStage } from './stages/freshness.ts';
 import { ingestStage } from './stages/ingest.ts';
 import { kafkaClientsStage } from './stages/kafka-clients.ts';
 import { queryStage } from './stages/query.ts';
+import { sealStage } from './stages/seal.ts';
 import { sinkStage } from './stages/sink.ts';
 
 const STAGES: Record<string, Stage> = {
@@ -27,11 +28,12 @@ const STAGES: Record<string, Stage> = {
   sink: sinkStage,
   freshness: freshnessStage,
   query: queryStage,
+  seal: sealStage,
 };
 
 const { values: args } = parseArgs({
   options: {
-    stages: { type: 'string', default: 'ingest,kafka-clients,sink,freshness,query' },
+    stages: { type: 'string', default: 'ingest,kafka-clients,sink,freshness,query,seal' },
     events: { type: 'string' },
     concurrency: { type: 'string' },
     seconds: { type: 'string' },
@@ -44,7 +46,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'pnpm bench [--stages ingest,kafka-clients,sink,freshness,query] [--events N] [--concurrency a,b] [--seconds S] [--quick] [--profile] [--shapes json1,json100,json1000,ndjson1000]',
+    'pnpm bench [--stages ingest,kafka-clients,sink,freshness,query,seal] [--events N] [--concurrency a,b] [--seconds S] [--quick] [--profile] [--shapes json1,json100,json1000,ndjson1000]',
   );
   process.exit(0);
 }

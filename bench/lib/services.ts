@@ -8,7 +8,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 export const BENCH_CURSOR_SECRET = 'bench-cursor-secret-0123456789abcdef012345';
 
-export type ServiceName = 'ingest-api' | 'sink' | 'query-api';
+export type ServiceName = 'ingest-api' | 'sink' | 'query-api' | 'sealer';
 
 export interface RunningService {
   name: ServiceName;

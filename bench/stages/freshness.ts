@@ -1,27 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Pool } from 'undici';
-import { inputEvent } from '../lib/events.ts';
-import { describeError } from '../lib/http-load.ts';
-import { latencySummary, type Row, round, status } from '../lib/report.ts';
+import { type Detector, OPEN_LOOP_BATCH, OPEN_LOOP_POLL_MS, openLoop } from '../lib/open-loop.ts';
+import { latencySummary, type Row, round } from '../lib/report.ts';
 import { type RunningService, startService } from '../lib/services.ts';
 import { createBenchTopic } from '../lib/topics.ts';
 import { bearer, benchTenant, type StageContext, type StageResult } from './context.ts';
 
-const BATCH = 100;
-const POLL_MS = 100;
+const BATCH = OPEN_LOOP_BATCH;
+const POLL_MS = OPEN_LOOP_POLL_MS;
 /** The issue's target: p99 freshness under 2 s at 5,000 events/s. */
 const TARGET_P99_MS = 2000;
 
-interface LoadLevel {
-  offered: number;
-  accepted: number;
-  errors: number;
-  firstError?: string;
-  ingestLatencies: number[];
-  freshness: number[];
-  probes: number;
-  missing: number;
+/** Probes returned by the query API (one GET /events per poll for the probe user). */
+export function queryableDetector(queryUrl: string, read: string, probeUser: string): Detector {
+  const q = new Pool(queryUrl, { connections: 1 });
+  return async (pending) => {
+    const from = new Date(Math.min(...[...pending.values()].map((p) => p.ts)) - 1000).toISOString();
+    const res = await q.request({
+      method: 'GET',
+      path: `/events?user_id=${encodeURIComponent(probeUser)}&from=${from}&limit=1000`,
+      headers: { authorization: read },
+    });
+    const body = (await res.body.json()) as { events?: { event_id: string }[] };
+    return (body.events ?? []).map((e) => e.event_id);
+  };
 }
 
 /**
@@ -48,11 +51,24 @@ export async function freshnessStage(ctx: StageContext): Promise<StageResult> {
     started.push(ingest, sink, query);
     const write = await bearer(tenant, 'events:write');
     const read = await bearer(tenant, 'events:read');
+    const run = (rate: number, secs: number, label: string) => {
+      const probeUser = `probe-${tenant}-${label}`;
+      return openLoop({
+        ingestUrl: ingest.url,
+        write,
+        rate,
+        seconds: secs,
+        label: `freshness ${label}`,
+        probeUser,
+        detectors: { queryable: queryableDetector(query.url, read, probeUser) },
+      });
+    };
     // Warm-up until a probe comes back: the sink's group join and first insert are not freshness.
-    await offer(ingest.url, query.url, write, read, 1000, 1, tenant, 'warm-up');
+    await run(1000, 1, 'warm-up');
     for (const rate of rates) {
-      const r = await offer(ingest.url, query.url, write, read, rate, seconds, tenant);
-      const f = latencySummary(r.freshness);
+      const r = await run(rate, seconds, `${rate}/s`);
+      const fresh = r.detected.queryable!;
+      const f = latencySummary(fresh);
       const i = latencySummary(r.ingestLatencies);
       rows.push({
         stage: 'freshness',
@@ -61,10 +77,10 @@ export async function freshnessStage(ctx: StageContext): Promise<StageResult> {
         errors: r.errors,
         ingest_p99_ms: i.p99_ms,
         probes: r.probes,
-        missing: r.missing,
+        missing: r.missing.queryable ?? 0,
         fresh_p50_ms: Math.round(f.p50_ms),
         fresh_p99_ms: Math.round(f.p99_ms),
-        fresh_max_ms: Math.round(Math.max(...r.freshness, 0)),
+        fresh_max_ms: Math.round(Math.max(...fresh, 0)),
         p99_vs_2s_target: round(f.p99_ms / TARGET_P99_MS, 2),
         load1: round(os.loadavg()[0]!, 1),
       });
@@ -87,113 +103,4 @@ export async function freshnessStage(ctx: StageContext): Promise<StageResult> {
       'sink at its defaults (SINK_BATCH_MAX_WAIT_MS=500): a batch waits up to 0.5 s before its insert',
     ],
   };
-}
-
-async function offer(
-  ingestUrl: string,
-  queryUrl: string,
-  write: string,
-  read: string,
-  rate: number,
-  seconds: number,
-  tenant: string,
-  label = `${rate}/s`,
-): Promise<LoadLevel> {
-  const probeUser = `probe-${tenant}-${label}`;
-  const filler = Array.from({ length: BATCH - 1 }, (_, i) => JSON.stringify(inputEvent(i))).join(',');
-  const full = `[${JSON.stringify(inputEvent(BATCH))},${filler}]`;
-  const probeEvery = Math.max(1, Math.round(rate / BATCH / 10));
-  const pool = new Pool(ingestUrl, { connections: 64 });
-  const headers = { authorization: write, 'content-type': 'application/json' };
-  const out: LoadLevel = {
-    offered: rate,
-    accepted: 0,
-    errors: 0,
-    ingestLatencies: [],
-    freshness: [],
-    probes: 0,
-    missing: 0,
-  };
-  const pending = new Map<string, { acceptedAt: number; ts: number }>();
-  const inFlight = new Set<Promise<void>>();
-  const MAX_IN_FLIGHT = 256;
-
-  const send = async (n: number) => {
-    const probe = n % probeEvery === 0 ? { id: randomUUID(), ts: Date.now() } : undefined;
-    const body = probe
-      ? `[${JSON.stringify(inputEvent(n, { event_id: probe.id, user_id: probeUser, timestamp: new Date(probe.ts).toISOString() }))},${filler}]`
-      : full;
-    const start = performance.now();
-    try {
-      const res = await pool.request({ method: 'POST', path: '/events', headers, body });
-      const text = await res.body.text();
-      if (res.statusCode !== 202) throw new Error(`${res.statusCode} ${text.slice(0, 200)}`);
-      out.accepted += BATCH;
-      out.ingestLatencies.push(performance.now() - start);
-      if (probe) {
-        out.probes++;
-        pending.set(probe.id, { acceptedAt: performance.now(), ts: probe.ts });
-      }
-    } catch (err) {
-      out.errors++;
-      out.firstError ??= describeError(err);
-    }
-  };
-
-  let polling = true;
-  const poller = (async () => {
-    const q = new Pool(queryUrl, { connections: 1 });
-    while (polling || pending.size > 0) {
-      const t = performance.now();
-      if (pending.size > 0) {
-        const from = new Date(Math.min(...[...pending.values()].map((p) => p.ts)) - 1000).toISOString();
-        try {
-          const res = await q.request({
-            method: 'GET',
-            path: `/events?user_id=${encodeURIComponent(probeUser)}&from=${from}&limit=1000`,
-            headers: { authorization: read },
-          });
-          const body = (await res.body.json()) as { events?: { event_id: string }[] };
-          const now = performance.now();
-          for (const e of body.events ?? []) {
-            const p = pending.get(e.event_id);
-            if (p) {
-              out.freshness.push(now - p.acceptedAt);
-              pending.delete(e.event_id);
-            }
-          }
-        } catch {
-          // a failed poll only delays detection; the next one retries
-        }
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, POLL_MS - (performance.now() - t))));
-    }
-    await q.close();
-  })();
-
-  const t0 = performance.now();
-  let sent = 0;
-  const total = Math.round((rate * seconds) / BATCH);
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * (rate / BATCH)));
-    while (sent < due && inFlight.size < MAX_IN_FLIGHT) {
-      const p = send(sent++).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    status(
-      `freshness ${label}: ${out.accepted} accepted, ${out.errors} errors, ${out.freshness.length}/${out.probes} probes seen`,
-    );
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  await Promise.all(inFlight);
-  // Give the pipeline up to 60 s to deliver the last probes, then count the rest as missing.
-  const deadline = performance.now() + 60_000;
-  while (pending.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  out.missing = pending.size;
-  pending.clear();
-  polling = false;
-  await poller;
-  await pool.close();
-  status(`freshness ${label}: ${out.freshness.length}/${out.probes} probes seen`, true);
-  return out;
 }
