@@ -95,7 +95,8 @@ export async function startKafka(
     if (!fs.existsSync(path.join(dirs.kafkaData, 'meta.properties'))) {
       const format = spawnSync(
         'java',
-        ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props],
+        // `--cluster-id=`: a random base64url id may start with '-', which the tool's parser takes for an option.
+        ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', props],
         { encoding: 'utf8' },
       );
       if (format.status !== 0)
