@@ -140,3 +140,18 @@ export async function openLoop(o: {
   status(`${o.label}: probes ${seen()}`, true);
   return out;
 }
+
+/** Probes returned by the query API (one GET /events per poll for the probe user). */
+export function queryableDetector(queryUrl: string, read: string, probeUser: string): Detector {
+  const q = new Pool(queryUrl, { connections: 1 });
+  return async (pending) => {
+    const from = new Date(Math.min(...[...pending.values()].map((p) => p.ts)) - 1000).toISOString();
+    const res = await q.request({
+      method: 'GET',
+      path: `/events?user_id=${encodeURIComponent(probeUser)}&from=${from}&limit=1000`,
+      headers: { authorization: read },
+    });
+    const body = (await res.body.json()) as { events?: { event_id: string }[] };
+    return (body.events ?? []).map((e) => e.event_id);
+  };
+}

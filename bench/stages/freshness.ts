@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Pool } from 'undici';
-import { type Detector, OPEN_LOOP_BATCH, OPEN_LOOP_POLL_MS, openLoop } from '../lib/open-loop.ts';
+import { OPEN_LOOP_BATCH, OPEN_LOOP_POLL_MS, openLoop, queryableDetector } from '../lib/open-loop.ts';
 import { latencySummary, type Row, round } from '../lib/report.ts';
 import { type RunningService, startService } from '../lib/services.ts';
 import { createBenchTopic } from '../lib/topics.ts';
@@ -11,21 +10,6 @@ const BATCH = OPEN_LOOP_BATCH;
 const POLL_MS = OPEN_LOOP_POLL_MS;
 /** The issue's target: p99 freshness under 2 s at 5,000 events/s. */
 const TARGET_P99_MS = 2000;
-
-/** Probes returned by the query API (one GET /events per poll for the probe user). */
-export function queryableDetector(queryUrl: string, read: string, probeUser: string): Detector {
-  const q = new Pool(queryUrl, { connections: 1 });
-  return async (pending) => {
-    const from = new Date(Math.min(...[...pending.values()].map((p) => p.ts)) - 1000).toISOString();
-    const res = await q.request({
-      method: 'GET',
-      path: `/events?user_id=${encodeURIComponent(probeUser)}&from=${from}&limit=1000`,
-      headers: { authorization: read },
-    });
-    const body = (await res.body.json()) as { events?: { event_id: string }[] };
-    return (body.events ?? []).map((e) => e.event_id);
-  };
-}
 
 /**
  * End-to-end freshness: ingest-api, sink and query-api as processes on a fresh topic; an open-loop

@@ -6,12 +6,11 @@ import type { Kafka, Message } from '@audit/kafka';
 import { CompactRange } from '@audit/tlog';
 import { generateNoteKey, nodeHasher } from '@audit/tlog/node';
 import { kafkaMessages } from '../lib/events.ts';
-import { type Detector, openLoop } from '../lib/open-loop.ts';
+import { type Detector, openLoop, queryableDetector } from '../lib/open-loop.ts';
 import { latencySummary, log, type Row, ratio, round, status } from '../lib/report.ts';
 import { type RunningService, startService } from '../lib/services.ts';
 import { createBenchTopic } from '../lib/topics.ts';
 import { bearer, benchTenant, type StageContext, type StageResult } from './context.ts';
-import { queryableDetector } from './freshness.ts';
 
 const TENANTS = 8;
 const POLL_MS = 100;
