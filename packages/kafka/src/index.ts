@@ -13,7 +13,12 @@ export {
   type RecordMetadata,
 } from 'kafkajs';
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
-export { isTransientBrokerError, kafkaLogLevel, TRANSIENT_BROKER_ERRORS } from './log-levels.ts';
+export {
+  consumerCrashLevel,
+  isTransientBrokerError,
+  kafkaLogLevel,
+  TRANSIENT_BROKER_ERRORS,
+} from './log-levels.ts';
 export { durableProducer } from './producer.ts';
 export { type RestartOptions, restartConsumer } from './restart.ts';
 export { createTopicsReady, type TopicSpec } from './topics.ts';

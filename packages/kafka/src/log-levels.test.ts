@@ -1,6 +1,11 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { isTransientBrokerError, kafkaLogLevel, TRANSIENT_BROKER_ERRORS } from './log-levels.ts';
+import {
+  consumerCrashLevel,
+  isTransientBrokerError,
+  kafkaLogLevel,
+  TRANSIENT_BROKER_ERRORS,
+} from './log-levels.ts';
 
 const require = createRequire(import.meta.url);
 const { errorCodes, createErrorFromCode } = require('kafkajs/src/protocol/error.js') as {
@@ -68,6 +73,10 @@ describe('kafkaLogLevel', () => {
     expect(kafkaLogLevel('error', `Crash: ${exhausted.name}: ${exhausted.message}`)).toBe('error');
     expect(isTransientBrokerError(createErrorFromCode(25))).toBe(false); // UNKNOWN_MEMBER_ID
     expect(isTransientBrokerError(new Error(loading.message))).toBe(false);
+    // The consumer's CRASH event (sink and sealer): routine only when kafkajs restarts it.
+    expect(consumerCrashLevel({ error: loading, restart: true })).toBe('debug');
+    expect(consumerCrashLevel({ error: loading, restart: false })).toBe('error');
+    expect(consumerCrashLevel({ error: exhausted, restart: true })).toBe('error');
   });
 
   it('keeps every other warning and error as kafkajs reported it', () => {

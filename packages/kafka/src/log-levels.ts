@@ -50,6 +50,15 @@ export function isTransientBrokerError(err: unknown): boolean {
 }
 
 /**
+ * The level a consumer's CRASH event is logged at: a transient answer kafkajs restarts the
+ * consumer after by itself (a JoinGroup while a fresh broker's coordinator loads) is routine;
+ * anything else is an error. The sink and the sealer log crashes through this one rule.
+ */
+export function consumerCrashLevel(crash: { error: unknown; restart: boolean }): 'debug' | 'error' {
+  return crash.restart && isTransientBrokerError(crash.error) ? 'debug' : 'error';
+}
+
+/**
  * kafkajs warns about this whenever an idempotent producer has a finite retry count, which ours
  * have on purpose (packages/kafka/src/producer.ts): a send that keeps failing must fail to its
  * caller instead of retrying forever. The guarantee the warning is about (no duplicate in Kafka

@@ -2,8 +2,8 @@ import { backoffDelay, sleep } from '@audit/config';
 import type { Logger } from '@audit/http';
 import {
   type Consumer,
+  consumerCrashLevel,
   type EachBatchPayload,
-  isTransientBrokerError,
   type Kafka,
   restartConsumer,
 } from '@audit/kafka';
@@ -135,10 +135,7 @@ export class Sealer {
     });
     this.consumer.on(ev.CRASH, (e) => {
       this.joined = false;
-      // A JoinGroup answered "coordinator loading" on a fresh broker: kafkajs restarts by itself
-      // (as in the sink).
-      const expected = e.payload.restart && isTransientBrokerError(e.payload.error);
-      this.log[expected ? 'debug' : 'error'](
+      this.log[consumerCrashLevel(e.payload)](
         { err: e.payload.error, restart: e.payload.restart },
         'consumer crashed',
       );

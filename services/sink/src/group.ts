@@ -1,5 +1,11 @@
 import type { Logger } from '@audit/http';
-import { type Consumer, type EachBatchPayload, type Kafka, restartConsumer } from '@audit/kafka';
+import {
+  type Consumer,
+  consumerCrashLevel,
+  type EachBatchPayload,
+  type Kafka,
+  restartConsumer,
+} from '@audit/kafka';
 import { partitionKey } from './batcher.ts';
 import type { SinkMetrics } from './metrics.ts';
 
@@ -63,7 +69,10 @@ export class GroupMember {
     this.consumer.on(ev.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
     this.consumer.on(ev.CRASH, (e) => {
       this.joinedGroup = false;
-      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      this.log[consumerCrashLevel(e.payload)](
+        { err: e.payload.error, restart: e.payload.restart },
+        'consumer crashed',
+      );
       // kafkajs restarts by itself only after retriable errors; after others (e.g. "Failed to
       // find group coordinator" while the broker is down) it stays stopped, so we restart it.
       if (!e.payload.restart && !this.stopping) void this.recover();
