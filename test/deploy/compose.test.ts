@@ -320,7 +320,10 @@ describe('ClickHouse in compose', () => {
 
   it('sets exactly the password variables users.xml reads, to the local stack’s dev values', () => {
     expect(fromEnv).toEqual([
+      'CLICKHOUSE_ACCESS_PASSWORD',
       'CLICKHOUSE_ADMIN_PASSWORD',
+      'CLICKHOUSE_KEYS_PASSWORD',
+      'CLICKHOUSE_OPERATOR_PASSWORD',
       'CLICKHOUSE_READER_PASSWORD',
       'CLICKHOUSE_SEALER_PASSWORD',
       'CLICKHOUSE_WRITER_PASSWORD',
@@ -333,6 +336,9 @@ describe('ClickHouse in compose', () => {
     expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_WRITER_PASSWORD);
     expect(env.CLICKHOUSE_READER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_READER_PASSWORD);
     expect(env.CLICKHOUSE_SEALER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_SEALER_PASSWORD);
+    expect(env.CLICKHOUSE_KEYS_PASSWORD).toBe(stackDefaults.CLICKHOUSE_KEYS_PASSWORD);
+    expect(env.CLICKHOUSE_ACCESS_PASSWORD).toBe(stackDefaults.CLICKHOUSE_ACCESS_PASSWORD);
+    expect(env.CLICKHOUSE_OPERATOR_PASSWORD).toBe(stackDefaults.CLICKHOUSE_OPERATOR_PASSWORD);
     expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe('writer-dev-password');
   });
 

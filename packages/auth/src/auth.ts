@@ -35,6 +35,20 @@ export interface Auth {
 const isHmac = (alg: string) => alg.startsWith('HS');
 
 /**
+ * What a key store tells the verifier about API keys (`@audit/credentials` polls it). Called for
+ * every token carrying a `key_id`, after the signature check (and after a cache hit), so a
+ * revoked key's tokens stop working before they expire.
+ */
+export interface KeyRevocations {
+  /** Throws an ApiError (401 revoked, 503 state unknown) when tokens of this key must be refused. */
+  assertUsable(keyId: string): void;
+}
+
+export interface AuthOptions {
+  revocations?: KeyRevocations;
+}
+
+/**
  * Clients send the same token on every request; reusing a successful verification for up to 60 s
  * (never past `exp`) skips a WebCrypto signature check per request. A revoked signing key (JWKS)
  * is therefore honoured for up to a minute longer for tokens already seen.
@@ -42,7 +56,7 @@ const isHmac = (alg: string) => alg.startsWith('HS');
 const VERIFIED_CACHE = { maxEntries: 10_000, maxAgeMs: 60_000 };
 
 /** Checks the combination of options, loads the users file and builds the verifier. */
-export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
+export async function createAuth(config: Partial<AuthConfig>, opts: AuthOptions = {}): Promise<Auth> {
   const cfg = withDefaults(config);
   const algorithms: Algorithm[] = cfg.AUTH_ALGORITHMS ?? (cfg.AUTH_JWKS_URL ? ['RS256', 'ES256'] : ['HS256']);
   const problems: string[] = [];
@@ -83,11 +97,17 @@ export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
     : () => Promise.reject(new Error('issueToken needs AUTH_JWT_SECRET')); // JWKS-only: the IdP mints tokens
   const users: UserStore | undefined = cfg.AUTH_USERS_FILE ? await loadUsers(cfg.AUTH_USERS_FILE) : undefined;
 
-  const authenticate = (header: string | null | undefined) => verify(tokenFromAuthorization(header));
+  const { revocations } = opts;
+  const verifyUsable = async (token: string) => {
+    const principal = await verify(token);
+    if (principal.keyId !== undefined) revocations?.assertUsable(principal.keyId);
+    return principal;
+  };
+  const authenticate = (header: string | null | undefined) => verifyUsable(tokenFromAuthorization(header));
 
   return {
     algorithms,
-    verify,
+    verify: verifyUsable,
     authenticate,
     issueToken,
     require(scope) {

@@ -1,6 +1,7 @@
-export { type Auth, createAuth } from './auth.ts';
-export { type Principal, SCOPES, type Scope, TENANT_RE } from './claims.ts';
+export { type Auth, type AuthOptions, createAuth, type KeyRevocations } from './auth.ts';
+export { KEY_ID_RE, type Principal, SCOPES, type Scope, TENANT_RE } from './claims.ts';
 export { type Algorithm, type AuthConfig, authConfigSchema, SUPPORTED_ALGORITHMS } from './config.ts';
+export { unauthorized } from './errors.ts';
 export { MAX_AUTHORIZATION_BYTES, tokenFromAuthorization } from './header.ts';
 export type { IssueOptions } from './issuer.ts';
 export { MAX_LOGIN_BODY_BYTES } from './login.ts';

@@ -13,6 +13,8 @@ export interface IssuerSettings {
 export interface IssueOptions {
   /** Overrides the configured lifetime (tests, tooling). */
   ttlSeconds?: number;
+  /** Latest expiry (epoch seconds), e.g. the API key's own expiry; the token never outlives it. */
+  notAfter?: number;
 }
 
 export type IssueToken = (p: Principal, opts?: IssueOptions) => Promise<string>;
@@ -21,11 +23,14 @@ export type IssueToken = (p: Principal, opts?: IssueOptions) => Promise<string>;
 export function createIssuer(s: IssuerSettings): IssueToken {
   return async (p, opts = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    const jwt = new SignJWT({ [s.tenantClaim]: p.tenant, scope: p.scopes.join(' ') })
+    const claims: Record<string, unknown> = { [s.tenantClaim]: p.tenant, scope: p.scopes.join(' ') };
+    if (p.keyId !== undefined) claims.key_id = p.keyId;
+    const exp = Math.min(now + (opts.ttlSeconds ?? s.ttlSeconds), opts.notAfter ?? Number.POSITIVE_INFINITY);
+    const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(p.subject)
       .setIssuedAt(now)
-      .setExpirationTime(now + (opts.ttlSeconds ?? s.ttlSeconds))
+      .setExpirationTime(exp)
       .setJti(randomUUID());
     if (s.issuer !== undefined) jwt.setIssuer(s.issuer);
     if (s.audience !== undefined) jwt.setAudience(s.audience);

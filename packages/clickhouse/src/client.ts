@@ -8,7 +8,7 @@ import {
 
 export type { ClickHouseClient, ClickHouseSettings };
 
-export type ClickHouseRole = 'writer' | 'reader' | 'sealer' | 'admin';
+export type ClickHouseRole = 'writer' | 'reader' | 'sealer' | 'keys' | 'access' | 'admin';
 
 type Creds = Pick<
   StackConfig,
@@ -20,6 +20,10 @@ type Creds = Pick<
   | 'CLICKHOUSE_READER_PASSWORD'
   | 'CLICKHOUSE_SEALER_USER'
   | 'CLICKHOUSE_SEALER_PASSWORD'
+  | 'CLICKHOUSE_KEYS_USER'
+  | 'CLICKHOUSE_KEYS_PASSWORD'
+  | 'CLICKHOUSE_ACCESS_USER'
+  | 'CLICKHOUSE_ACCESS_PASSWORD'
   | 'CLICKHOUSE_ADMIN_USER'
   | 'CLICKHOUSE_ADMIN_PASSWORD'
 >;
@@ -34,14 +38,15 @@ export function createClickHouse(
   role: ClickHouseRole,
   opts: { requestTimeoutMs?: number; settings?: ClickHouseSettings; database?: string } = {},
 ): ClickHouseClient {
-  const [username, password] =
-    role === 'writer'
-      ? [cfg.CLICKHOUSE_WRITER_USER, cfg.CLICKHOUSE_WRITER_PASSWORD]
-      : role === 'reader'
-        ? [cfg.CLICKHOUSE_READER_USER, cfg.CLICKHOUSE_READER_PASSWORD]
-        : role === 'sealer'
-          ? [cfg.CLICKHOUSE_SEALER_USER, cfg.CLICKHOUSE_SEALER_PASSWORD]
-          : [cfg.CLICKHOUSE_ADMIN_USER, cfg.CLICKHOUSE_ADMIN_PASSWORD];
+  const users: Record<ClickHouseRole, [string, string]> = {
+    writer: [cfg.CLICKHOUSE_WRITER_USER, cfg.CLICKHOUSE_WRITER_PASSWORD],
+    reader: [cfg.CLICKHOUSE_READER_USER, cfg.CLICKHOUSE_READER_PASSWORD],
+    sealer: [cfg.CLICKHOUSE_SEALER_USER, cfg.CLICKHOUSE_SEALER_PASSWORD],
+    keys: [cfg.CLICKHOUSE_KEYS_USER, cfg.CLICKHOUSE_KEYS_PASSWORD],
+    access: [cfg.CLICKHOUSE_ACCESS_USER, cfg.CLICKHOUSE_ACCESS_PASSWORD],
+    admin: [cfg.CLICKHOUSE_ADMIN_USER, cfg.CLICKHOUSE_ADMIN_PASSWORD],
+  };
+  const [username, password] = users[role];
   return createClient({
     url: cfg.CLICKHOUSE_URL,
     username,

@@ -38,6 +38,21 @@ export const stackSchema = z.object({
   /** User of the sealer: creates, reads and inserts its own tlog_* tables only. */
   CLICKHOUSE_SEALER_USER: env.str('audit_sealer'),
   CLICKHOUSE_SEALER_PASSWORD: env.str('sealer-dev-password'),
+  /**
+   * User of the credentials store (`audit_control`: tenants, API keys, revocations): the query
+   * API writes it, every token verifier reads it. No access to the audit trail.
+   */
+  CLICKHOUSE_KEYS_USER: env.str('audit_keys'),
+  CLICKHOUSE_KEYS_PASSWORD: env.str('keys-dev-password'),
+  /**
+   * User the management API creates tenant analysts with (CREATE USER/ROLE/ROW POLICY, and
+   * SELECT on the trail only to pass on). It reads no rows itself.
+   */
+  CLICKHOUSE_ACCESS_USER: env.str('audit_access'),
+  CLICKHOUSE_ACCESS_PASSWORD: env.str('access-dev-password'),
+  /** Operators at a SQL prompt: every tenant, read-only (docs/analysts.md). */
+  CLICKHOUSE_OPERATOR_USER: env.str('audit_operator'),
+  CLICKHOUSE_OPERATOR_PASSWORD: env.str('operator-dev-password'),
   /** Administrative user: bootstrap and operations only, never used by a service. */
   CLICKHOUSE_ADMIN_USER: env.str('audit_admin'),
   CLICKHOUSE_ADMIN_PASSWORD: env.str('admin-dev-password'),

@@ -28,6 +28,11 @@ function libchdbPath(): string {
  */
 function localUsersXml(): string {
   const shared = fs.readFileSync(path.join(deployDir, 'clickhouse/users.xml'), 'utf8');
+  // The dev tenants' analysts: row-filtered users.xml entries, because clickhouse-local cannot
+  // store SQL-created users (docs/analysts.md).
+  const devAnalysts = fs
+    .readFileSync(path.join(deployDir, 'local/clickhouse/dev-analysts.xml'), 'utf8')
+    .replace(/^[\s\S]*<users>\n?|\s*<\/users>[\s\S]*$/g, '');
   const localDefault = `  <default>
       <no_password/>
       <networks><ip>::/0</ip></networks>
@@ -36,7 +41,7 @@ function localUsersXml(): string {
       <grants><query>GRANT SYSTEM LISTEN ON *.*</query><query>GRANT SELECT ON system.numbers</query></grants>
     </default>
   </users>`;
-  return shared.replace('</users>', localDefault);
+  return shared.replace('</users>', `${devAnalysts}\n  ${localDefault}`);
 }
 
 function configXml(cfg: LocalStackConfig, usersFile: string, dataDir: string): string {
@@ -84,6 +89,9 @@ export async function startClickHouse(
           CLICKHOUSE_WRITER_PASSWORD: cfg.CLICKHOUSE_WRITER_PASSWORD,
           CLICKHOUSE_READER_PASSWORD: cfg.CLICKHOUSE_READER_PASSWORD,
           CLICKHOUSE_SEALER_PASSWORD: cfg.CLICKHOUSE_SEALER_PASSWORD,
+          CLICKHOUSE_KEYS_PASSWORD: cfg.CLICKHOUSE_KEYS_PASSWORD,
+          CLICKHOUSE_ACCESS_PASSWORD: cfg.CLICKHOUSE_ACCESS_PASSWORD,
+          CLICKHOUSE_OPERATOR_PASSWORD: cfg.CLICKHOUSE_OPERATOR_PASSWORD,
         },
         logFile,
       },
