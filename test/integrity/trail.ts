@@ -10,6 +10,7 @@ import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import { createKafka, type Kafka } from '@audit/kafka';
+import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import type { PrivateStack } from '@audit/stack';
 import { parsePublished, type VerifyReport, verifyTrail } from '@audit/tlog';
@@ -89,11 +90,24 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
   await producer.connect();
   const reader = createClickHouse(stackCfg, 'reader');
   const auth = await createAuth({ AUTH_JWT_SECRET: 'integrity-test-secret-at-least-32-chars!!' });
+  const metrics = createMetrics('integrity-test', false);
+  // Records of the reads (the verifier's too) go into the trail, as the query API does.
+  const accessLog = createKafkaPublisher({
+    kafka,
+    topic: stackCfg.KAFKA_TOPIC,
+    timeoutMs: 10_000,
+    retryAfterSeconds: 5,
+    maxPendingEvents: 10_000,
+    compression: 'none',
+    logger,
+    metrics: createPublisherMetrics(metrics.registry),
+  });
   const app = createApp({
     logger,
-    metrics: createMetrics('integrity-test', false),
+    metrics,
     clickhouse: reader,
     auth,
+    accessLog,
     config: {
       CLICKHOUSE_DATABASE: 'audit',
       QUERY_TIMEOUT_SECONDS: 30,
@@ -142,6 +156,7 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
     },
     async stop() {
       await producer.disconnect();
+      await accessLog.close();
       await reader.close();
       await sealer.stop();
       await sink.stop();

@@ -16,15 +16,14 @@ import { createAnalyst } from './analysts.ts';
 import { generateKey } from './key-format.ts';
 import type { KeyState, KeyStore } from './store.ts';
 
-/** A management action, for the acting tenant's own trail (the access-audit package records it). */
+/** A management action, for the trails of the tenant acted on and of the actor (the query API records it). */
 export interface AdminAction {
   tenant: string;
-  actor: string;
   event_type: string;
   details: Record<string, unknown>;
-  request_id?: string;
 }
-export type RecordAction = (e: AdminAction) => Promise<void>;
+/** Gets the request's context: the actor, request id and client come from it. */
+export type RecordAction = (c: Context, e: AdminAction) => Promise<void>;
 
 export interface AdminRouteDeps {
   store: KeyStore;
@@ -102,13 +101,7 @@ export function createAdminRoutes(deps: AdminRouteDeps): Hono {
   );
 
   const record = async (c: Context, tenant: string, event_type: string, details: Record<string, unknown>) => {
-    await deps.recordAction?.({
-      tenant,
-      actor: c.var.principal.subject,
-      event_type,
-      details,
-      request_id: c.get('requestId'),
-    });
+    await deps.recordAction?.(c, { tenant, event_type, details });
   };
   const tenantParam = async (c: Context) => {
     const tenant = c.req.param('tenant') ?? '';

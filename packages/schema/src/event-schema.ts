@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkDetails, isPlainObject } from './details.ts';
 import { isIpAddress } from './ip.ts';
-import { EVENT_TYPE_RE, LIMITS, UUID_RE } from './limits.ts';
+import { EVENT_TYPE_RE, isReservedEventType, LIMITS, RESERVED_EVENT_TYPE_PREFIX, UUID_RE } from './limits.ts';
 import { textProblem } from './text.ts';
 import { timestampProblem } from './timestamp.ts';
 
@@ -132,10 +132,21 @@ const strictError = (iss: { code?: string; keys?: readonly string[] }) => {
  * One event as a producer sends it to the HTTP API. Unknown top-level fields are rejected by name
  * so a typo cannot vanish; the whole-event size limit is checked by validateEvent.
  */
-export const eventInputSchema = z.strictObject(shape, { error: strictError }).meta({
-  title: 'Audit event (HTTP)',
-  description: `One audit event as sent to POST /events. At most ${LIMITS.MAX_EVENT_BYTES} bytes of compact UTF-8 JSON.`,
-});
+export const eventInputSchema = z
+  .strictObject(
+    {
+      ...shape,
+      event_type: eventType.refine(
+        (t) => !isReservedEventType(t),
+        `${RESERVED_EVENT_TYPE_PREFIX}* event types are written by the audit log itself (reads, management actions) and cannot be sent`,
+      ),
+    },
+    { error: strictError },
+  )
+  .meta({
+    title: 'Audit event (HTTP)',
+    description: `One audit event as sent to POST /events. At most ${LIMITS.MAX_EVENT_BYTES} bytes of compact UTF-8 JSON.`,
+  });
 
 /**
  * The value of a message on `audit.events`. The ingest API writes every field; a producer writing

@@ -49,6 +49,14 @@ export const LIMITS = {
 export const EVENT_TYPE_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
 /**
+ * Event types the service writes into a tenant's trail itself (reads of the trail, management
+ * actions: docs/access-audit.md). Producers cannot send them, so such a record cannot be forged
+ * or drowned out by look-alikes.
+ */
+export const RESERVED_EVENT_TYPE_PREFIX = 'audit.';
+export const isReservedEventType = (t: string): boolean => t.startsWith(RESERVED_EVENT_TYPE_PREFIX);
+
+/**
  * Longest path of a node of event_details: one key per level, every key as long as allowed,
  * joined by '.'. A filter on a longer path can never match.
  */

@@ -282,7 +282,8 @@ export async function verifyTrail(o: VerifyOptions): Promise<VerifyReport> {
   }
 
   // 4. Events against leaves.
-  const qs = new URLSearchParams({ format: 'ndjson', order: 'asc' });
+  // Every stored event has a leaf, the service's own access records (audit.*) too.
+  const qs = new URLSearchParams({ format: 'ndjson', order: 'asc', access_records: 'include' });
   if (o.from) qs.set('from', o.from);
   if (o.to) qs.set('to', o.to);
   const res = await doFetch(`${base}/events/export?${qs}`, { headers: { Authorization: o.token } });

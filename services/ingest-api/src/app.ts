@@ -1,11 +1,11 @@
 import type { Auth } from '@audit/auth';
 import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
+import type { EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
 import type { BodyLimits } from './body.ts';
 import { type Admission, addEventsRoute } from './events-route.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import type { EventPublisher } from './publisher.ts';
 import type { ResendCheck } from './resends.ts';
 
 export interface AppDeps {
@@ -13,6 +13,8 @@ export interface AppDeps {
   httpMetrics: HttpMetrics;
   metrics: IngestMetrics;
   auth: Auth;
+  /** `POST /oauth/token` (API keys), from `startCredentials`; absent in tests that need none. */
+  credentialRoutes?: Hono;
   publisher: EventPublisher;
   /** createResendCheck over storedEventsLookup (reader user) and the recent-ids map. */
   resends: ResendCheck;
@@ -27,6 +29,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Hono {
   const app = createBaseApp({ logger: deps.logger, metrics: deps.httpMetrics, ready: deps.publisher.ready });
   app.route('/', deps.auth.loginRoutes());
+  if (deps.credentialRoutes) app.route('/', deps.credentialRoutes);
   addEventsRoute(app, deps);
   const doc = openApiDocument(deps.limits);
   const html = renderDocsPage(doc, [

@@ -1,5 +1,6 @@
 import type { Auth, Principal } from '@audit/auth';
 import { ApiError, type Logger } from '@audit/http';
+import type { EventPublisher } from '@audit/publisher';
 import { type AuditEvent, eventContentHash, idempotencyKeyEventId, normalizeEvent } from '@audit/schema';
 import type { Hono } from 'hono';
 import type { ByteGate } from './admission.ts';
@@ -14,7 +15,6 @@ import {
 } from './body.ts';
 import { parseIdempotencyKey } from './idempotency-key.ts';
 import type { IngestMetrics } from './metrics.ts';
-import type { EventPublisher } from './publisher.ts';
 import { type Candidate, candidateKey, type ResendCheck } from './resends.ts';
 import { checkSource, checkTenant, checkTimeWindow, validateItems } from './validate.ts';
 

@@ -1,12 +1,13 @@
 import { createAuth } from '@audit/auth';
 import { storedEventsLookup } from '@audit/clickhouse';
+import { startCredentials } from '@audit/credentials';
 import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
 import { createKafka } from '@audit/kafka';
+import { createKafkaPublisher } from '@audit/publisher';
 import { createByteGate } from './admission.ts';
 import { createApp } from './app.ts';
 import { limitsFromConfig, loadIngestConfig } from './config.ts';
 import { createIngestMetrics } from './metrics.ts';
-import { createKafkaPublisher } from './publisher.ts';
 import { createRecentIds } from './recent-ids.ts';
 import { createResendCheck } from './resends.ts';
 
@@ -14,7 +15,9 @@ const logger = createLogger('ingest-api');
 const config = loadIngestConfig();
 const httpMetrics = createMetrics('ingest-api');
 const metrics = createIngestMetrics(httpMetrics);
-const auth = await createAuth(config);
+// API keys: tokens from POST /oauth/token, and the revocations every verifier polls.
+const credentials = await startCredentials(config, { logger, registry: httpMetrics.registry });
+const auth = await createAuth(config, { revocations: credentials.revocations });
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ingest-api', logger });
 const publisher = createKafkaPublisher({
   kafka,
@@ -52,6 +55,7 @@ const app = createApp({
   httpMetrics,
   metrics,
   auth,
+  credentialRoutes: credentials.routes(auth),
   publisher,
   resends,
   retentionDays: config.RETENTION_DAYS,
@@ -70,4 +74,5 @@ onShutdown(logger, async () => {
   // then wait for sends still running and disconnect the producer.
   await server.close();
   await publisher.close();
+  await credentials.close();
 });

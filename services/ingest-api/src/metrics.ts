@@ -1,4 +1,5 @@
 import type { HttpMetrics } from '@audit/http';
+import { createPublisherMetrics } from '@audit/publisher';
 import { Counter, Histogram } from 'prom-client';
 
 export interface IngestMetrics {
@@ -25,13 +26,7 @@ export function createIngestMetrics(http: HttpMetrics): IngestMetrics {
       labelNames: ['reason'] as const,
       registers,
     }),
-    kafkaSend: new Histogram({
-      name: 'kafka_send_duration_seconds',
-      help: 'Time from handing a request to the producer until Kafka acknowledged it (or it failed)',
-      labelNames: ['outcome'] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    }),
+    ...createPublisherMetrics(http.registry),
     duplicates: new Counter({
       name: 'events_duplicate_total',
       help: 'Events answered 202 as identical resends of an event_id already written (not published again)',

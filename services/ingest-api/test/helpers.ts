@@ -11,12 +11,12 @@ import {
   type KafkaClientOptions,
   type KafkaMessage,
 } from '@audit/kafka';
+import { createKafkaPublisher, type EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
 import { createByteGate } from '../src/admission.ts';
 import { createApp } from '../src/app.ts';
 import type { BodyLimits } from '../src/body.ts';
 import { createIngestMetrics, type IngestMetrics } from '../src/metrics.ts';
-import { createKafkaPublisher, type EventPublisher } from '../src/publisher.ts';
 import { createRecentIds } from '../src/recent-ids.ts';
 import { createResendCheck, type ResendCheck } from '../src/resends.ts';
 

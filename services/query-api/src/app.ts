@@ -1,7 +1,9 @@
 import type { Auth } from '@audit/auth';
 import { type ClickHouseClient, eventsTable } from '@audit/clickhouse';
 import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
+import type { EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
+import { recordReads } from './access-log.ts';
 import { createCursorCodec } from './cursor.ts';
 import { openApiDocument } from './openapi.ts';
 import { createReader } from './reader.ts';
@@ -18,6 +20,13 @@ export interface AppDeps {
   /** A client for the read-only ClickHouse user. */
   clickhouse: ClickHouseClient;
   auth: Auth;
+  /**
+   * Where the records of reads go (the events topic): a read is answered only once its record
+   * is acknowledged (access-log.ts).
+   */
+  accessLog: EventPublisher;
+  /** `POST /oauth/token` and `/admin/*`, from `startCredentials`; absent in tests that need none. */
+  credentialRoutes?: Hono;
   config: {
     CLICKHOUSE_DATABASE: string;
     QUERY_TIMEOUT_SECONDS: number;
@@ -47,19 +56,26 @@ export function createApp(deps: AppDeps): Hono {
     exportMaxRows: deps.config.QUERY_EXPORT_MAX_ROWS,
   };
 
-  const app = createBaseApp({ logger: deps.logger, metrics: deps.metrics, ready: () => reader.ping() });
+  const ready = async () => [...(await reader.ping()), ...(await deps.accessLog.ready())];
+  const app = createBaseApp({ logger: deps.logger, metrics: deps.metrics, ready });
   app.route('/', deps.auth.loginRoutes());
+  if (deps.credentialRoutes) app.route('/', deps.credentialRoutes);
 
   const docsHtml = renderDocsPage(openApiDocument);
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.get('/docs', (c) => c.html(docsHtml));
 
   const read = deps.auth.require('events:read');
+  const recorded = (endpoint: string) => recordReads(deps.accessLog, endpoint);
   // Fixed paths before the parameterised one, so `stats` is never read as an event id.
-  app.get('/events/stats', read, eventStats(routeDeps));
-  app.get('/events/export', read, exportEvents(routeDeps));
-  integrityRoutes(app, read, { reader, database: deps.config.CLICKHOUSE_DATABASE });
-  app.get('/events/:event_id', read, getEvent(routeDeps));
-  app.get('/events', read, listEvents(routeDeps));
+  app.get('/events/stats', read, recorded('GET /events/stats'), eventStats(routeDeps));
+  app.get('/events/export', read, recorded('GET /events/export'), exportEvents(routeDeps));
+  integrityRoutes(app, read, {
+    reader,
+    database: deps.config.CLICKHOUSE_DATABASE,
+    recordProof: recorded('GET /events/{event_id}/proof'),
+  });
+  app.get('/events/:event_id', read, recorded('GET /events/{event_id}'), getEvent(routeDeps));
+  app.get('/events', read, recorded('GET /events'), listEvents(routeDeps));
   return app;
 }

@@ -1,5 +1,6 @@
 import { authConfigSchema } from '@audit/auth';
 import { env, loadConfig, stackSchema } from '@audit/config';
+import { credentialsConfigSchema } from '@audit/credentials';
 import { z } from 'zod';
 
 /**
@@ -7,28 +8,36 @@ import { z } from 'zod';
  * come from `stackSchema` (the API connects as the read-only reader user), JWT settings from
  * `@audit/auth`.
  */
-export const queryConfigSchema = stackSchema.extend(authConfigSchema.shape).extend({
-  /** HTTP port. */
-  PORT: env.port(8081),
-  /** Interface to bind: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
-  HOST: env.str('127.0.0.1'),
-  /**
-   * `max_execution_time` of every ClickHouse query except exports, in seconds. The reader
-   * profile's constraint caps it at 60; the client gives up a little later, so a stuck server
-   * turns into a 504 rather than a hung request.
-   */
-  QUERY_TIMEOUT_SECONDS: env.int(10, 1, 60),
-  /** `max_execution_time` of an export, in seconds (exports read many rows). */
-  QUERY_EXPORT_TIMEOUT_SECONDS: env.int(60, 1, 60),
-  /** Most rows one export returns; a larger result is cut at this many rows. */
-  QUERY_EXPORT_MAX_ROWS: env.int(1_000_000, 1, 10_000_000),
-  /**
-   * Secret that signs paging cursors (HMAC-SHA256), so a client cannot forge a position, swap
-   * tenants or reuse a cursor with other filters. At least 32 characters; rotating it
-   * invalidates cursors in flight (clients restart from the first page).
-   */
-  QUERY_CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters'),
-});
+export const queryConfigSchema = stackSchema
+  .extend(authConfigSchema.shape)
+  .extend(credentialsConfigSchema.shape)
+  .extend({
+    /** HTTP port. */
+    PORT: env.port(8081),
+    /** Interface to bind: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
+    HOST: env.str('127.0.0.1'),
+    /**
+     * `max_execution_time` of every ClickHouse query except exports, in seconds. The reader
+     * profile's constraint caps it at 60; the client gives up a little later, so a stuck server
+     * turns into a 504 rather than a hung request.
+     */
+    QUERY_TIMEOUT_SECONDS: env.int(10, 1, 60),
+    /** `max_execution_time` of an export, in seconds (exports read many rows). */
+    QUERY_EXPORT_TIMEOUT_SECONDS: env.int(60, 1, 60),
+    /**
+     * How long a read waits for Kafka to acknowledge its access record (`audit.log.viewed`) before
+     * answering 503 without the data: no read goes unrecorded.
+     */
+    QUERY_ACCESS_LOG_TIMEOUT_MS: env.int(5000, 100, 60_000),
+    /** Most rows one export returns; a larger result is cut at this many rows. */
+    QUERY_EXPORT_MAX_ROWS: env.int(1_000_000, 1, 10_000_000),
+    /**
+     * Secret that signs paging cursors (HMAC-SHA256), so a client cannot forge a position, swap
+     * tenants or reuse a cursor with other filters. At least 32 characters; rotating it
+     * invalidates cursors in flight (clients restart from the first page).
+     */
+    QUERY_CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  });
 
 export type QueryConfig = z.infer<typeof queryConfigSchema>;
 

@@ -1,22 +1,54 @@
 import { createAuth } from '@audit/auth';
 import { createClickHouse } from '@audit/clickhouse';
+import { startCredentials } from '@audit/credentials';
 import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
+import { createKafka } from '@audit/kafka';
+import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
+import { recordAdminActions } from './access-log.ts';
 import { createApp } from './app.ts';
 import { loadQueryConfig } from './config.ts';
 
 const logger = createLogger('query-api');
 const config = loadQueryConfig();
+const metrics = createMetrics('query-api');
 const clickhouse = createClickHouse(config, 'reader', {
   // A little above the longest max_execution_time: the server's own limit answers first.
   requestTimeoutMs: (Math.max(config.QUERY_TIMEOUT_SECONDS, config.QUERY_EXPORT_TIMEOUT_SECONDS) + 5) * 1000,
 });
-const auth = await createAuth(config);
-const app = createApp({ logger, metrics: createMetrics('query-api'), clickhouse, auth, config });
+// Records of reads and management actions go into the tenants' trails through the events topic.
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-api', logger });
+const accessLog = createKafkaPublisher({
+  kafka,
+  topic: config.KAFKA_TOPIC,
+  timeoutMs: config.QUERY_ACCESS_LOG_TIMEOUT_MS,
+  retryAfterSeconds: 5,
+  maxPendingEvents: 10_000,
+  compression: 'none',
+  logger,
+  metrics: createPublisherMetrics(metrics.registry),
+});
+const problems = await accessLog.ready();
+if (problems.length > 0) logger.warn({ problems }, 'kafka not ready yet; reads answer 503 until it is');
+
+// The management API lives here: it creates the credentials schema and the bootstrap key.
+const credentials = await startCredentials(config, { logger, registry: metrics.registry, admin: true });
+const auth = await createAuth(config, { revocations: credentials.revocations });
+const app = createApp({
+  logger,
+  metrics,
+  clickhouse,
+  auth,
+  accessLog,
+  credentialRoutes: credentials.routes(auth, { admin: true, recordAction: recordAdminActions(accessLog) }),
+  config,
+});
 const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST });
 logger.info({ url: server.url }, 'query-api listening');
 
 onShutdown(logger, async () => {
   // Stop accepting, let in-flight requests (and exports) finish, then close ClickHouse sockets.
   await server.close();
+  await accessLog.close();
+  await credentials.close();
   await clickhouse.close();
 });

@@ -13,6 +13,8 @@ import {
 } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
+import { createKafka, createTopicsReady } from '@audit/kafka';
+import { createKafkaPublisher, createPublisherMetrics, type EventPublisher } from '@audit/publisher';
 import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
 import { createApp } from '../src/app.ts';
@@ -104,8 +106,32 @@ export function makeEvent(tenant: string, ms: number, over: Partial<AuditEvent> 
   };
 }
 
+const logger = createLogger('query-api-test', 'silent');
+
+/**
+ * This file's access-log topic (a scratch topic on the real broker): the query API publishes the
+ * record of every read there, as it does to the events topic in production.
+ */
+let accessTopic: string | undefined;
+async function ensureAccessTopic(): Promise<string> {
+  if (accessTopic) return accessTopic;
+  const name = `qtest-access-${randomBytes(6).toString('hex')}`;
+  const admin = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'query-api-test', logger }).admin();
+  await admin.connect();
+  try {
+    await createTopicsReady(admin, [{ topic: name, partitions: 1 }]);
+  } finally {
+    await admin.disconnect();
+  }
+  accessTopic = name;
+  return name;
+}
+
 export interface TestApp {
   app: Hono;
+  /** The topic the records of reads go to, and the publisher writing them. */
+  accessTopic: string;
+  accessLog: EventPublisher;
   auth: Auth;
   reader: ClickHouseClient;
   /** A Bearer header value for `tenant` with `events:read` (or the given scopes). */
@@ -133,11 +159,24 @@ export async function makeApp(
       settings: { readonly: '2' },
     },
   );
+  const topic = await ensureAccessTopic();
+  const metrics = createMetrics('query-api-test', false);
+  const accessLog = createKafkaPublisher({
+    kafka: createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'query-api-test', logger }),
+    topic,
+    timeoutMs: 5000,
+    retryAfterSeconds: 5,
+    maxPendingEvents: 10_000,
+    compression: 'none',
+    logger,
+    metrics: createPublisherMetrics(metrics.registry),
+  });
   const app = createApp({
-    logger: createLogger('query-api-test', 'silent'),
-    metrics: createMetrics('query-api-test', false),
+    logger,
+    metrics,
     clickhouse: reader,
     auth,
+    accessLog,
     config: {
       CLICKHOUSE_DATABASE: database!,
       QUERY_TIMEOUT_SECONDS: timeout,
@@ -158,11 +197,16 @@ export async function makeApp(
   };
   return {
     app,
+    accessTopic: topic,
+    accessLog,
     auth,
     reader,
     token,
     get: async (path, tenant) => app.request(path, { headers: { Authorization: await token(tenant) } }),
-    close: () => reader.close(),
+    close: async () => {
+      await accessLog.close();
+      await reader.close();
+    },
   };
 }
 

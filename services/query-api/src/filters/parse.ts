@@ -21,8 +21,14 @@ export type Condition =
   | { param: string; field: Field; op: 'exists'; value: boolean }
   | { param: string; field: Field; op: 'type'; value: DetailsNodeType };
 
+/** Whether the service's own `audit.*` records are read (default: only when event_type is filtered). */
+export const ACCESS_RECORDS = ['exclude', 'include', 'only'] as const;
+export type AccessRecords = (typeof ACCESS_RECORDS)[number];
+
 export interface Filters {
   conditions: Condition[];
+  /** `access_records=`: unset means exclude, unless a condition names event_type. */
+  accessRecords?: AccessRecords;
   /** Inclusive lower bound on `timestamp`, as a DateTime64 parameter text. */
   from?: string;
   /** Exclusive upper bound on `timestamp`. */
@@ -87,6 +93,12 @@ export function parseRequest(
       if (ms === undefined)
         throw invalidParameter(name, 'must be an RFC 3339 timestamp, e.g. 2026-01-02T03:04:05Z');
       filters[name] = toClickHouseTime(ms);
+      continue;
+    }
+    if (name === 'access_records') {
+      if (!(ACCESS_RECORDS as readonly string[]).includes(value))
+        throw invalidParameter(name, `must be one of ${ACCESS_RECORDS.join(', ')}`);
+      filters.accessRecords = value as AccessRecords;
       continue;
     }
     if (filters.conditions.length >= MAX_CONDITIONS) {

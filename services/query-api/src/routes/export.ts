@@ -1,8 +1,9 @@
 import type { EventRow } from '@audit/clickhouse';
 import type { Context } from 'hono';
+import { noteRead } from '../access-log.ts';
 import { csvHeader, rowToCsv, rowToNdjson } from '../events.ts';
 import { invalidParameter } from '../filters/values.ts';
-import { buildExportQuery } from '../sql/build-query.ts';
+import { buildExportQuery, selectsOnlyAccessRecords } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { parseBounded, parseFor, parseOrder } from './options.ts';
 
@@ -31,6 +32,7 @@ export function exportEvents(deps: RouteDeps) {
     const limit = parseBounded('limit', options.get('limit'), deps.exportMaxRows, deps.exportMaxRows);
 
     const q = buildExportQuery({ table: deps.table, tenant, filters, order, limit });
+    noteRead(c, { accessRecordsOnly: selectsOnlyAccessRecords(filters) });
     const abort = new AbortController();
     const rows = await deps.reader.stream<EventRow>('export', q, limit, abort.signal);
     // Read the first block before answering, so a query that fails at once is a proper 503/504.

@@ -1,6 +1,7 @@
 import { type EventRow, rowToEvent } from '@audit/clickhouse';
 import { ApiError } from '@audit/http';
 import type { Context } from 'hono';
+import { noteRead } from '../access-log.ts';
 import { invalidParameter, UUID_RE } from '../filters/values.ts';
 import { buildGetQuery } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
@@ -16,6 +17,7 @@ export function getEvent(deps: RouteDeps) {
     const q = buildGetQuery({ table: deps.table, tenant: c.var.principal.tenant, eventId });
     const [row] = await deps.reader.rows<EventRow>('get', q, 1);
     if (!row) throw new ApiError(404, 'not_found', 'no event with this id');
+    noteRead(c, { rows: 1, resourceId: eventId });
     return c.json(rowToEvent(row));
   };
 }

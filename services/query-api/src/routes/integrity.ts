@@ -11,6 +11,7 @@ import {
   toBase64,
 } from '@audit/tlog';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { noteRead } from '../access-log.ts';
 import { invalidParameter, UUID_RE } from '../filters/values.ts';
 import type { Reader } from '../reader.ts';
 import { searchEntries } from './options.ts';
@@ -25,6 +26,8 @@ export interface IntegrityDeps {
   reader: Reader;
   /** The database holding tlog_* (validated identifier). */
   database: string;
+  /** Records the read (access-log.ts): a proof tells that the event exists. */
+  recordProof: MiddlewareHandler;
 }
 
 const hasher = new TreeHasher(sha256);
@@ -189,7 +192,7 @@ export function integrityRoutes(app: Hono, read: MiddlewareHandler, deps: Integr
     });
   });
 
-  app.get('/events/:event_id/proof', read, async (c) => {
+  app.get('/events/:event_id/proof', read, deps.recordProof, async (c) => {
     const eventId = (c.req.param('event_id') ?? '').toLowerCase();
     if (!UUID_RE.test(eventId)) throw invalidParameter('event_id', 'must be a UUID');
     const p = only(c, ['tree_size']);
@@ -208,6 +211,7 @@ export function integrityRoutes(app: Hono, read: MiddlewareHandler, deps: Integr
     if (index >= size)
       throw new ApiError(409, 'not_yet_sealed', 'the event is not covered by this checkpoint yet');
     const proof = await inclusionProof(hasher, index, size, nodeReader(tenant));
+    noteRead(c, { rows: 1, resourceId: eventId });
     return c.json({
       event_id: eventId,
       leaf_index: index,

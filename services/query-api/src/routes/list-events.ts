@@ -1,6 +1,7 @@
 import { type EventRow, rowToEvent } from '@audit/clickhouse';
 import type { Context } from 'hono';
-import { buildListQuery } from '../sql/build-query.ts';
+import { noteRead } from '../access-log.ts';
+import { buildListQuery, selectsOnlyAccessRecords } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { DEFAULT_PAGE, MAX_PAGE, parseBounded, parseFor, parseOrder } from './options.ts';
 
@@ -26,6 +27,7 @@ export function listEvents(deps: RouteDeps) {
       rows.length > limit && last
         ? deps.cursors.encode(scope, { ts: last.timestamp, id: last.event_id })
         : null;
+    noteRead(c, { rows: page.length, accessRecordsOnly: selectsOnlyAccessRecords(filters) });
     return c.json({ events: page.map(rowToEvent), next_cursor });
   };
 }

@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
+import { noteRead } from '../access-log.ts';
 import { resolveField } from '../filters/fields.ts';
 import { fromClickHouseTime, invalidParameter } from '../filters/values.ts';
-import { buildStatsQuery, type Interval } from '../sql/build-query.ts';
+import { buildStatsQuery, type Interval, selectsOnlyAccessRecords } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { parseBounded, parseFor } from './options.ts';
 
@@ -60,13 +61,18 @@ export function eventStats(deps: RouteDeps) {
       maxRows: MAX_STATS_ROWS + 1,
     });
     const rows = await deps.reader.rows<StatsRow>('stats', q, MAX_STATS_ROWS + 1);
-    if (!groupBy && !interval) return c.json({ count: Number(rows[0]?.count ?? 0) });
+    const accessRecordsOnly = selectsOnlyAccessRecords(filters);
+    if (!groupBy && !interval) {
+      noteRead(c, { rows: 1, accessRecordsOnly });
+      return c.json({ count: Number(rows[0]?.count ?? 0) });
+    }
     const truncated = rows.length > MAX_STATS_ROWS;
     const groups = rows.slice(0, MAX_STATS_ROWS).map((r) => ({
       ...(r.bucket === undefined ? {} : { bucket: fromClickHouseTime(`${r.bucket}.000`) }),
       ...(r.node_type !== undefined ? detailsGroup(r) : r.key === undefined ? {} : { key: r.key }),
       count: Number(r.count),
     }));
+    noteRead(c, { rows: groups.length, accessRecordsOnly });
     return c.json({ groups, truncated });
   };
 }

@@ -1,7 +1,13 @@
 import { EVENT_COLUMNS } from '@audit/clickhouse';
 import { describe, expect, it } from 'vitest';
 import { parseRequest } from '../filters/parse.ts';
-import { buildGetQuery, buildListQuery, buildStatsQuery } from './build-query.ts';
+import {
+  buildGetQuery,
+  buildListQuery,
+  buildStatsQuery,
+  EXCLUDE_ACCESS_RECORDS,
+  selectsOnlyAccessRecords,
+} from './build-query.ts';
 
 const filters = (qs: string) => parseRequest(new URLSearchParams(qs).entries(), []).filters;
 const COLS = EVENT_COLUMNS.join(', ');
@@ -10,7 +16,9 @@ const T = 'audit.events';
 /** The SQL of one filter, after the tenant condition, with its parameters. */
 function where(qs: string) {
   const q = buildListQuery({ table: T, tenant: 'acme', filters: filters(qs), order: 'desc', limit: 10 });
-  const m = /WHERE tenant_id = \{p0:String\}(?: AND (.*))? ORDER BY/.exec(q.sql);
+  // Without an event_type filter the service's own records are left out (tested below).
+  const sql = q.sql.replace(` AND ${EXCLUDE_ACCESS_RECORDS}`, '');
+  const m = /WHERE tenant_id = \{p0:String\}(?: AND (.*))? ORDER BY/.exec(sql);
   const { p0, ...params } = q.params;
   expect(p0).toBe('acme');
   const last = Object.keys(params).at(-1)!;
@@ -22,9 +30,36 @@ describe('buildListQuery', () => {
   it('always starts the WHERE clause with the tenant, reads FINAL, orders by the sort key', () => {
     const q = buildListQuery({ table: T, tenant: "it's", filters: filters(''), order: 'desc', limit: 101 });
     expect(q.sql).toBe(
-      `SELECT ${COLS} FROM audit.events FINAL WHERE tenant_id = {p0:String} ORDER BY timestamp DESC, event_id DESC LIMIT {p1:UInt32}`,
+      `SELECT ${COLS} FROM audit.events FINAL WHERE tenant_id = {p0:String} AND ${EXCLUDE_ACCESS_RECORDS} ORDER BY timestamp DESC, event_id DESC LIMIT {p1:UInt32}`,
     );
     expect(q.params).toEqual({ p0: "it's", p1: 101 });
+  });
+
+  it('leaves the audit.* access records out unless the request filters on event_type', () => {
+    expect(EXCLUDE_ACCESS_RECORDS).toBe("NOT startsWith(event_type, 'audit.')");
+    const sqlOf = (qs: string) =>
+      buildListQuery({ table: T, tenant: 'acme', filters: filters(qs), order: 'desc', limit: 10 }).sql;
+    expect(sqlOf('user_id=u1')).toContain(EXCLUDE_ACCESS_RECORDS);
+    expect(sqlOf('details.event_type=x')).toContain(EXCLUDE_ACCESS_RECORDS);
+    expect(sqlOf('event_type=customer.created')).not.toContain(EXCLUDE_ACCESS_RECORDS);
+    expect(sqlOf('event_type[prefix]=audit.')).not.toContain(EXCLUDE_ACCESS_RECORDS);
+    expect(sqlOf('access_records=include')).not.toContain('audit.');
+    expect(sqlOf('access_records=only')).toContain(" AND startsWith(event_type, 'audit.')");
+    expect(sqlOf('access_records=exclude&event_type=audit.log.viewed')).toContain(EXCLUDE_ACCESS_RECORDS);
+    expect(() => sqlOf('access_records=all')).toThrow(/must be one of exclude, include, only/);
+  });
+
+  it('knows a read of only access records (not recorded again)', () => {
+    expect(selectsOnlyAccessRecords(filters('event_type=audit.log.viewed'))).toBe(true);
+    expect(selectsOnlyAccessRecords(filters('event_type[prefix]=audit.'))).toBe(true);
+    expect(selectsOnlyAccessRecords(filters('event_type[in]=audit.log.viewed,audit.key.created'))).toBe(true);
+    expect(selectsOnlyAccessRecords(filters('event_type[in]=audit.log.viewed,customer.x'))).toBe(false);
+    expect(selectsOnlyAccessRecords(filters('event_type[prefix]=aud'))).toBe(false);
+    expect(selectsOnlyAccessRecords(filters('event_type[ne]=audit.log.viewed'))).toBe(false);
+    expect(selectsOnlyAccessRecords(filters('user_id=audit.log.viewed'))).toBe(false);
+    expect(selectsOnlyAccessRecords(filters(''))).toBe(false);
+    expect(selectsOnlyAccessRecords(filters('access_records=only'))).toBe(true);
+    expect(selectsOnlyAccessRecords(filters('access_records=include'))).toBe(false);
   });
 
   it.each([
@@ -165,7 +200,7 @@ describe('buildListQuery', () => {
       after,
     });
     expect(desc.sql).toBe(
-      `SELECT ${COLS} FROM audit.events FINAL WHERE tenant_id = {p0:String} AND timestamp <= {p1:DateTime64(3, 'UTC')} AND (timestamp < {p1:DateTime64(3, 'UTC')} OR event_id < {p2:UUID}) ORDER BY timestamp DESC, event_id DESC LIMIT {p3:UInt32}`,
+      `SELECT ${COLS} FROM audit.events FINAL WHERE tenant_id = {p0:String} AND ${EXCLUDE_ACCESS_RECORDS} AND timestamp <= {p1:DateTime64(3, 'UTC')} AND (timestamp < {p1:DateTime64(3, 'UTC')} OR event_id < {p2:UUID}) ORDER BY timestamp DESC, event_id DESC LIMIT {p3:UInt32}`,
     );
     expect(desc.params).toEqual({ p0: 'acme', p1: after.ts, p2: after.id, p3: 5 });
     const asc = buildListQuery({

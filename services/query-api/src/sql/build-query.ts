@@ -1,4 +1,5 @@
 import { EVENT_COLUMNS } from '@audit/clickhouse';
+import { isReservedEventType, RESERVED_EVENT_TYPE_PREFIX } from '@audit/schema';
 import type { Field } from '../filters/fields.ts';
 import type { Condition, Filters } from '../filters/parse.ts';
 import { parseNumber } from '../filters/values.ts';
@@ -127,12 +128,49 @@ function conditionSql(c: Condition, params: Params): string {
     : columnConditionSql(c, c.field, params);
 }
 
+const namesEventType = (c: Condition) => c.field.kind === 'column' && c.field.name === 'event_type';
+
+/**
+ * The service's own records in the trail (reads, management actions: `audit.*`) are left out
+ * unless asked for (`access_records=include|only`) or the request filters on event_type: a
+ * tenant's searches and counts are about its own events.
+ */
+function accessRecordsSql(filters: Filters): string | undefined {
+  if (filters.accessRecords === 'include') return undefined;
+  if (filters.accessRecords === 'only') return ONLY_ACCESS_RECORDS;
+  if (filters.accessRecords === undefined && filters.conditions.some(namesEventType)) return undefined;
+  return EXCLUDE_ACCESS_RECORDS;
+}
+
+/** Constants of the code (not request input), written as literals so parameter numbers stay put. */
+const PREFIX_LITERAL = `'${RESERVED_EVENT_TYPE_PREFIX.replace(/[^a-z.]/g, '')}'`;
+export const ONLY_ACCESS_RECORDS = `startsWith(event_type, ${PREFIX_LITERAL})`;
+export const EXCLUDE_ACCESS_RECORDS = `NOT ${ONLY_ACCESS_RECORDS}`;
+
+/**
+ * True when every event the filters can match is one of the service's own records
+ * (`access_records=only`, or an event_type filter of only `audit.*` values): such a read is not
+ * recorded again, so reading the access log does not grow it.
+ */
+export function selectsOnlyAccessRecords(filters: Filters): boolean {
+  if (filters.accessRecords === 'only') return true;
+  if (filters.accessRecords === 'exclude') return false;
+  return filters.conditions.some((c) => {
+    if (!namesEventType(c)) return false;
+    if (c.op === 'eq' || c.op === 'prefix') return isReservedEventType(c.value);
+    if (c.op === 'in') return c.value.length > 0 && c.value.every(isReservedEventType);
+    return false;
+  });
+}
+
 /** The WHERE clause: the caller's tenant first, always; then every filter, AND-ed. */
 export function whereSql(tenant: string, filters: Filters, params: Params): string {
   const parts = [`tenant_id = ${params.add('String', tenant)}`];
   if (filters.from !== undefined) parts.push(`timestamp >= ${params.add(TIME, filters.from)}`);
   if (filters.to !== undefined) parts.push(`timestamp < ${params.add(TIME, filters.to)}`);
   for (const c of filters.conditions) parts.push(conditionSql(c, params));
+  const access = accessRecordsSql(filters);
+  if (access !== undefined) parts.push(access);
   return parts.join(' AND ');
 }
 

@@ -1,10 +1,27 @@
 import { ApiError, type Logger } from '@audit/http';
 import { CompressionTypes, durableProducer, type Kafka, type Message, type Producer } from '@audit/kafka';
 import { type AuditEvent, serializeEvent } from '@audit/schema';
+import { Histogram, type Registry } from 'prom-client';
 import { createCoalescer } from './coalescer.ts';
-import type { IngestMetrics } from './metrics.ts';
 
 /** Where accepted events go. `publish` resolves only once every event is durable. */
+/** What the publisher reports: send latency by outcome (`kafka_send_duration_seconds`). */
+export interface PublisherMetrics {
+  kafkaSend: Histogram<'outcome'>;
+}
+
+export function createPublisherMetrics(registry: Registry): PublisherMetrics {
+  return {
+    kafkaSend: new Histogram({
+      name: 'kafka_send_duration_seconds',
+      help: 'Time from handing a request to the producer until Kafka acknowledged it (or it failed)',
+      labelNames: ['outcome'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
 export interface EventPublisher {
   /**
    * Resolves when Kafka acknowledged every event; otherwise throws ApiError 503 `unavailable`
@@ -34,7 +51,7 @@ export interface KafkaPublisherOptions {
   maxBatchMessages?: number;
   compression: 'none' | 'gzip';
   logger: Logger;
-  metrics: IngestMetrics;
+  metrics: PublisherMetrics;
   /** How long a readiness answer is reused, so probes do not hammer the broker. */
   readyCacheMs?: number;
   readyTimeoutMs?: number;
