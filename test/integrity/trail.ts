@@ -9,7 +9,7 @@ import { createAuth } from '@audit/auth';
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
-import { createKafka, type Kafka } from '@audit/kafka';
+import { createKafka, createTopicsReady, type Kafka } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import type { PrivateStack } from '@audit/stack';
@@ -91,10 +91,16 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
   const reader = createClickHouse(stackCfg, 'reader');
   const auth = await createAuth({ AUTH_JWT_SECRET: 'integrity-test-secret-at-least-32-chars!!' });
   const metrics = createMetrics('integrity-test', false);
-  // Records of the reads (the verifier's too) go into the trail, as the query API does.
+  // The records of this harness' reads go to a topic no sink reads: the tests count exactly the
+  // events they produced (test/e2e runs the real query API, whose records go into the trail).
+  const accessTopic = `${stackCfg.KAFKA_TOPIC}.access-test`;
+  const topicAdmin = kafka.admin();
+  await topicAdmin.connect();
+  await createTopicsReady(topicAdmin, [{ topic: accessTopic, partitions: 1 }]);
+  await topicAdmin.disconnect();
   const accessLog = createKafkaPublisher({
     kafka,
-    topic: stackCfg.KAFKA_TOPIC,
+    topic: accessTopic,
     timeoutMs: 10_000,
     retryAfterSeconds: 5,
     maxPendingEvents: 10_000,

@@ -132,6 +132,8 @@ export interface TestApp {
   /** The topic the records of reads go to, and the publisher writing them. */
   accessTopic: string;
   accessLog: EventPublisher;
+  /** This file's scratch database. */
+  database: string;
   auth: Auth;
   reader: ClickHouseClient;
   /** A Bearer header value for `tenant` with `events:read` (or the given scopes). */
@@ -199,6 +201,7 @@ export async function makeApp(
     app,
     accessTopic: topic,
     accessLog,
+    database: database!,
     auth,
     reader,
     token,
