@@ -101,10 +101,10 @@ describe('end to end: HTTP and direct Kafka producers → sink → query API', (
       `trail: ${r.events} events, ${r.leaves} leaves, ${r.checkpoints} checkpoints, latest size ${r.latestSize}, findings ${r.findings.length}`,
     );
     expect(r.findings).toEqual([]);
-    expect(r).toMatchObject({
-      ok: true,
-      events: HTTP_EVENTS + DIRECT_EVENTS,
-      leaves: HTTP_EVENTS + DIRECT_EVENTS,
-    });
+    // Every stored event is sealed: the sent ones and the records of the test's own reads
+    // (audit.log.*, written by the query API into the tenant's trail).
+    expect(r.ok).toBe(true);
+    expect(r.leaves).toBe(r.events);
+    expect(r.events).toBeGreaterThan(HTTP_EVENTS + DIRECT_EVENTS);
   });
 });

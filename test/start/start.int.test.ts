@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createClickHouse } from '@audit/clickhouse';
 import { createKafka } from '@audit/kafka';
 import { freePort, loadLocalStackConfig, stackDown, stackStatus } from '@audit/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +110,25 @@ describe('npm start on a fresh stack', () => {
     }
   }
 
+  /**
+   * Messages on the topic once the sink drained it, without the query API's records of reads
+   * (`audit.*`: the loader's and the banner queries' reads are in the tenants' trails too).
+   */
+  async function drainedDemoMessages(): Promise<bigint> {
+    const end = await drainedTopicEnd();
+    const ch = createClickHouse(cfg, 'admin');
+    try {
+      const rs = await ch.query({
+        query: "SELECT toString(count()) AS n FROM audit.events WHERE startsWith(event_type, 'audit.')",
+        format: 'JSONEachRow',
+      });
+      const [{ n }] = (await rs.json()) as [{ n: string }];
+      return end - BigInt(n);
+    } finally {
+      await ch.close();
+    }
+  }
+
   async function demoCount(tenant: (typeof DEMO_TENANTS)[number]): Promise<number> {
     const login = await fetch(`${urls.query}/login`, {
       method: 'POST',
@@ -212,11 +232,15 @@ describe('npm start on a fresh stack', () => {
     expect(fs.statSync(path.join(stackDir, 'sealer', 'signing.key')).mode & 0o777).toBe(0o600);
     const verify = verifyCommand({ ...ctx(), verifierKey: key, sealerUrl: urls.sealer })!;
     expect(first.stdout()).toContain(verify);
-    expect(await witnessSize(EXAMPLE_TENANT.tenant, acme.length)).toBe(acme.length);
+    // acme's log holds the demo and the records of the reads so far (the loader's, the banner's).
+    expect(await witnessSize(EXAMPLE_TENANT.tenant, acme.length)).toBeGreaterThanOrEqual(acme.length);
     const report = await runPrinted(first.stdout(), verify);
-    expect(report).toContain(
-      `(latest size ${acme.length}), ${acme.length} leaves, ${acme.length} events checked\nOK: the trail verifies`,
+    const m = /\(latest size (\d+)\), (\d+) leaves, (\d+) events checked\nOK: the trail verifies/.exec(
+      report,
     );
+    expect(m, report).not.toBeNull();
+    expect(Number(m![2])).toBe(Number(m![3]));
+    expect(Number(m![3])).toBeGreaterThanOrEqual(acme.length);
 
     // Sending the whole demo again stores nothing new: same event_ids, same timestamps.
     const resent = await loadDemo({
@@ -226,7 +250,7 @@ describe('npm start on a fresh stack', () => {
       resend: true,
     });
     expect(resent.status).toBe('loaded');
-    topicEnd = await drainedTopicEnd();
+    topicEnd = await drainedDemoMessages();
     // The ingest API answers stored event_ids as duplicates without publishing them again.
     expect(topicEnd).toBe(BigInt(expected.reduce((s, e) => s + e.length, 0)));
     for (const [i, t] of DEMO_TENANTS.entries()) expect(await demoCount(t)).toBe(expected[i]!.length);
@@ -246,7 +270,7 @@ describe('npm start on a fresh stack', () => {
     expect(second.stdout()).toContain('(source demo.*), already stored');
     // Same signing key as the first start: the checkpoints signed then still verify.
     expect(printedKey(second.stdout())).toBe(printedKey(first!.stdout()));
-    expect(await drainedTopicEnd()).toBe(topicEnd);
+    expect(await drainedDemoMessages()).toBe(topicEnd);
     for (const [i, t] of DEMO_TENANTS.entries()) expect(await demoCount(t)).toBe(expected[i]!.length);
     await expectAllStopped(second);
   }, 300_000);

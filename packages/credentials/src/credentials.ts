@@ -52,6 +52,12 @@ export async function startCredentials(
     await store.ensureSchema();
     if (config.ADMIN_BOOTSTRAP_KEY_FILE)
       await bootstrapAdminKey(store, config.ADMIN_BOOTSTRAP_KEY_FILE, deps.logger);
+  } else {
+    // Idempotent, so whichever API starts first creates the tables its revocation poll reads; a
+    // verifier that cannot reach ClickHouse yet still starts (tokens of API keys wait for a poll).
+    await store.ensureSchema().catch((err: Error) => {
+      deps.logger.info({ err: err.message }, 'credentials schema not ensured yet; the poller retries');
+    });
   }
   const poller: RevocationPoller = createRevocationPoller({
     store,
