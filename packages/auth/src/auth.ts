@@ -1,8 +1,10 @@
 import { ConfigError } from '@audit/config';
-import type { Hono, MiddlewareHandler } from 'hono';
+import { clientIp } from '@audit/http';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Principal, Scope } from './claims.ts';
 import { type Algorithm, type AuthConfig, withDefaults } from './config.ts';
+import { NO_CREDENTIAL_LIMITS, type TokenEndpointGuard } from './credential-guard.ts';
 import { forbidden } from './errors.ts';
 import { tokenFromAuthorization } from './header.ts';
 import { createIssuer, type IssueOptions, type IssueToken } from './issuer.ts';
@@ -30,6 +32,21 @@ export interface Auth {
   issueToken(p: Principal, opts?: IssueOptions): Promise<string>;
   /** The algorithms the verifier accepts, after defaults. */
   readonly algorithms: readonly Algorithm[];
+  /** Brute-force limits every credential endpoint uses, and the client address they key on. */
+  readonly credentials: CredentialLimits;
+}
+
+export interface CredentialLimits {
+  guard: TokenEndpointGuard;
+  /** The caller's address, honouring TRUST_PROXY_HOPS. */
+  clientIp(c: Context): string | undefined;
+}
+
+export interface AuthOptions {
+  /** Default: no brute-force limits (tests); services pass `createCredentialGuard(...)`. */
+  guard?: TokenEndpointGuard;
+  /** TRUST_PROXY_HOPS. */
+  trustProxyHops?: number;
 }
 
 const isHmac = (alg: string) => alg.startsWith('HS');
@@ -42,7 +59,7 @@ const isHmac = (alg: string) => alg.startsWith('HS');
 const VERIFIED_CACHE = { maxEntries: 10_000, maxAgeMs: 60_000 };
 
 /** Checks the combination of options, loads the users file and builds the verifier. */
-export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
+export async function createAuth(config: Partial<AuthConfig>, options: AuthOptions = {}): Promise<Auth> {
   const cfg = withDefaults(config);
   const algorithms: Algorithm[] = cfg.AUTH_ALGORITHMS ?? (cfg.AUTH_JWKS_URL ? ['RS256', 'ES256'] : ['HS256']);
   const problems: string[] = [];
@@ -84,12 +101,17 @@ export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
   const users: UserStore | undefined = cfg.AUTH_USERS_FILE ? await loadUsers(cfg.AUTH_USERS_FILE) : undefined;
 
   const authenticate = (header: string | null | undefined) => verify(tokenFromAuthorization(header));
+  const credentials: CredentialLimits = {
+    guard: options.guard ?? NO_CREDENTIAL_LIMITS,
+    clientIp: (c) => clientIp(c, options.trustProxyHops ?? 0),
+  };
 
   return {
     algorithms,
     verify,
     authenticate,
     issueToken,
+    credentials,
     require(scope) {
       return createMiddleware(async (c, next) => {
         const principal = await authenticate(c.req.header('authorization'));
@@ -99,7 +121,7 @@ export async function createAuth(config: Partial<AuthConfig>): Promise<Auth> {
       });
     },
     loginRoutes() {
-      return createLoginRoutes({ users, issueToken, ttlSeconds: cfg.AUTH_TOKEN_TTL_SECONDS });
+      return createLoginRoutes({ users, issueToken, ttlSeconds: cfg.AUTH_TOKEN_TTL_SECONDS, ...credentials });
     },
   };
 }

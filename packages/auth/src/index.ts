@@ -1,6 +1,13 @@
-export { type Auth, createAuth } from './auth.ts';
+export { type Auth, type AuthOptions, type CredentialLimits, createAuth } from './auth.ts';
 export { type Principal, SCOPES, type Scope, TENANT_RE } from './claims.ts';
 export { type Algorithm, type AuthConfig, authConfigSchema, SUPPORTED_ALGORITHMS } from './config.ts';
+export {
+  type CredentialAttempt,
+  type CredentialGuardOptions,
+  createCredentialGuard,
+  NO_CREDENTIAL_LIMITS,
+  type TokenEndpointGuard,
+} from './credential-guard.ts';
 export { MAX_AUTHORIZATION_BYTES, tokenFromAuthorization } from './header.ts';
 export type { IssueOptions } from './issuer.ts';
 export { MAX_LOGIN_BODY_BYTES } from './login.ts';

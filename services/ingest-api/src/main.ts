@@ -1,6 +1,14 @@
-import { createAuth } from '@audit/auth';
+import { createAuth, createCredentialGuard } from '@audit/auth';
 import { storedEventsLookup } from '@audit/clickhouse';
-import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
+import { limitSettings, tlsFiles } from '@audit/config';
+import {
+  createLogger,
+  createMetrics,
+  createTenantLimits,
+  onShutdown,
+  rateLimitRefusals,
+  startServer,
+} from '@audit/http';
 import { createKafka } from '@audit/kafka';
 import { createByteGate } from './admission.ts';
 import { createApp } from './app.ts';
@@ -14,7 +22,15 @@ const logger = createLogger('ingest-api');
 const config = loadIngestConfig();
 const httpMetrics = createMetrics('ingest-api');
 const metrics = createIngestMetrics(httpMetrics);
-const auth = await createAuth(config);
+const limits = limitSettings(config);
+const auth = await createAuth(config, {
+  guard: createCredentialGuard({
+    ...limits.credentials,
+    maxKeys: limits.maxKeys,
+    refusals: rateLimitRefusals(httpMetrics.registry),
+  }),
+  trustProxyHops: limits.trustProxyHops,
+});
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ingest-api', logger });
 const publisher = createKafkaPublisher({
   kafka,
@@ -61,8 +77,9 @@ const app = createApp({
     timeoutMs: config.INGEST_KAFKA_TIMEOUT_MS,
     retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
   },
+  tenantLimits: createTenantLimits(limits, httpMetrics.registry),
 });
-const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST });
+const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST, tls: tlsFiles(config) });
 logger.info({ url: server.url, topic: config.KAFKA_TOPIC }, 'ingest-api listening');
 
 onShutdown(logger, async () => {

@@ -1,7 +1,15 @@
 import type { Auth } from '@audit/auth';
 import { type ClickHouseClient, eventsTable } from '@audit/clickhouse';
-import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
+import {
+  createBaseApp,
+  type HttpMetrics,
+  type Logger,
+  rateLimit,
+  renderDocsPage,
+  type TenantLimits,
+} from '@audit/http';
 import type { Hono } from 'hono';
+import { every } from 'hono/combine';
 import { createCursorCodec } from './cursor.ts';
 import { openApiDocument } from './openapi.ts';
 import { createReader } from './reader.ts';
@@ -25,6 +33,8 @@ export interface AppDeps {
     QUERY_EXPORT_MAX_ROWS: number;
     QUERY_CURSOR_SECRET: string;
   };
+  /** Requests/s per tenant on the data endpoints (docs/limits.md); absent: unlimited. */
+  tenantLimits?: TenantLimits;
 }
 
 /** The query API's routes, wired to the given dependencies (nothing global, so tests build many). */
@@ -54,7 +64,14 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.get('/docs', (c) => c.html(docsHtml));
 
-  const read = deps.auth.require('events:read');
+  const auth = deps.auth.require('events:read');
+  // After authentication: the bucket is the token's tenant.
+  const read = deps.tenantLimits
+    ? every(
+        auth,
+        rateLimit(deps.tenantLimits.requests, (c) => c.get('principal').tenant),
+      )
+    : auth;
   // Fixed paths before the parameterised one, so `stats` is never read as an event id.
   app.get('/events/stats', read, eventStats(routeDeps));
   app.get('/events/export', read, exportEvents(routeDeps));
