@@ -33,6 +33,8 @@ const SERVICES: { name: string; schema: SchemaLike }[] = [
 const SOURCES = [
   'packages/config/src/stack.ts',
   'packages/config/src/retention.ts',
+  'packages/config/src/limits.ts',
+  'packages/config/src/tls.ts',
   'packages/auth/src/config.ts',
   'packages/credentials/src/config.ts',
   'services/ingest-api/src/config.ts',
@@ -68,7 +70,11 @@ function describeDefault(schema: SchemaLike['shape'][string]): string {
   const r = schema.safeParse(undefined);
   if (!r.success) return '**required**';
   if (r.data === undefined) return '(unset)';
-  const v = Array.isArray(r.data) ? r.data.join(',') : String(r.data);
+  const v = Array.isArray(r.data)
+    ? r.data.join(',')
+    : typeof r.data === 'object' && r.data !== null
+      ? JSON.stringify(r.data)
+      : String(r.data);
   return `\`${v}\``;
 }
 

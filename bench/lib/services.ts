@@ -63,6 +63,9 @@ export async function startService(
         AUTH_JWT_SECRET: BENCH_JWT_SECRET,
         QUERY_CURSOR_SECRET: BENCH_CURSOR_SECRET,
         LOG_LEVEL: 'warn',
+        // Benches measure capacity, not the per-tenant limits (docs/limits.md).
+        RATE_LIMIT_REQUESTS_PER_SECOND: '0',
+        RATE_LIMIT_EVENTS_PER_SECOND: '0',
         ...env,
         PORT: String(port),
         HOST: '127.0.0.1',

@@ -57,6 +57,9 @@ export async function startService(
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     QUERY_CURSOR_SECRET: 'e2e-cursor-secret-0123456789abcdef0123',
     LOG_LEVEL: 'info',
+    // These suites load one tenant as fast as they can; tests of the limits set them in `env`.
+    RATE_LIMIT_REQUESTS_PER_SECOND: '0',
+    RATE_LIMIT_EVENTS_PER_SECOND: '0',
     ...env,
     PORT: String(port),
   };

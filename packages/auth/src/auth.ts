@@ -1,8 +1,10 @@
 import { ConfigError } from '@audit/config';
-import type { Hono, MiddlewareHandler } from 'hono';
+import { clientIp } from '@audit/http';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Principal, Scope } from './claims.ts';
 import { type Algorithm, type AuthConfig, withDefaults } from './config.ts';
+import { NO_CREDENTIAL_LIMITS, type TokenEndpointGuard } from './credential-guard.ts';
 import { forbidden } from './errors.ts';
 import { tokenFromAuthorization } from './header.ts';
 import { createIssuer, type IssueOptions, type IssueToken } from './issuer.ts';
@@ -30,6 +32,23 @@ export interface Auth {
   issueToken(p: Principal, opts?: IssueOptions): Promise<string>;
   /** The algorithms the verifier accepts, after defaults. */
   readonly algorithms: readonly Algorithm[];
+  /** Brute-force limits every credential endpoint uses, and the client address they key on. */
+  readonly credentials: CredentialLimits;
+}
+
+export interface CredentialLimits {
+  guard: TokenEndpointGuard;
+  /** The caller's address, honouring TRUST_PROXY_HOPS. */
+  clientIp(c: Context): string | undefined;
+}
+
+export interface AuthOptions {
+  /** Default: no brute-force limits (tests); services pass `createCredentialGuard(...)`. */
+  guard?: TokenEndpointGuard;
+  /** TRUST_PROXY_HOPS. */
+  trustProxyHops?: number;
+  /** API key revocations (`@audit/credentials`): tokens of a revoked key are refused. */
+  revocations?: KeyRevocations;
 }
 
 const isHmac = (alg: string) => alg.startsWith('HS');
@@ -44,10 +63,6 @@ export interface KeyRevocations {
   assertUsable(keyId: string): void;
 }
 
-export interface AuthOptions {
-  revocations?: KeyRevocations;
-}
-
 /**
  * Clients send the same token on every request; reusing a successful verification for up to 60 s
  * (never past `exp`) skips a WebCrypto signature check per request. A revoked signing key (JWKS)
@@ -56,7 +71,7 @@ export interface AuthOptions {
 const VERIFIED_CACHE = { maxEntries: 10_000, maxAgeMs: 60_000 };
 
 /** Checks the combination of options, loads the users file and builds the verifier. */
-export async function createAuth(config: Partial<AuthConfig>, opts: AuthOptions = {}): Promise<Auth> {
+export async function createAuth(config: Partial<AuthConfig>, options: AuthOptions = {}): Promise<Auth> {
   const cfg = withDefaults(config);
   const algorithms: Algorithm[] = cfg.AUTH_ALGORITHMS ?? (cfg.AUTH_JWKS_URL ? ['RS256', 'ES256'] : ['HS256']);
   const problems: string[] = [];
@@ -97,19 +112,24 @@ export async function createAuth(config: Partial<AuthConfig>, opts: AuthOptions 
     : () => Promise.reject(new Error('issueToken needs AUTH_JWT_SECRET')); // JWKS-only: the IdP mints tokens
   const users: UserStore | undefined = cfg.AUTH_USERS_FILE ? await loadUsers(cfg.AUTH_USERS_FILE) : undefined;
 
-  const { revocations } = opts;
+  const { revocations } = options;
   const verifyUsable = async (token: string) => {
     const principal = await verify(token);
     if (principal.keyId !== undefined) revocations?.assertUsable(principal.keyId);
     return principal;
   };
   const authenticate = (header: string | null | undefined) => verifyUsable(tokenFromAuthorization(header));
+  const credentials: CredentialLimits = {
+    guard: options.guard ?? NO_CREDENTIAL_LIMITS,
+    clientIp: (c) => clientIp(c, options.trustProxyHops ?? 0),
+  };
 
   return {
     algorithms,
     verify: verifyUsable,
     authenticate,
     issueToken,
+    credentials,
     require(scope) {
       return createMiddleware(async (c, next) => {
         const principal = await authenticate(c.req.header('authorization'));
@@ -119,7 +139,7 @@ export async function createAuth(config: Partial<AuthConfig>, opts: AuthOptions 
       });
     },
     loginRoutes() {
-      return createLoginRoutes({ users, issueToken, ttlSeconds: cfg.AUTH_TOKEN_TTL_SECONDS });
+      return createLoginRoutes({ users, issueToken, ttlSeconds: cfg.AUTH_TOKEN_TTL_SECONDS, ...credentials });
     },
   };
 }

@@ -1,6 +1,19 @@
-export { type Auth, type AuthOptions, createAuth, type KeyRevocations } from './auth.ts';
+export {
+  type Auth,
+  type AuthOptions,
+  type CredentialLimits,
+  createAuth,
+  type KeyRevocations,
+} from './auth.ts';
 export { KEY_ID_RE, type Principal, SCOPES, type Scope, TENANT_RE } from './claims.ts';
 export { type Algorithm, type AuthConfig, authConfigSchema, SUPPORTED_ALGORITHMS } from './config.ts';
+export {
+  type CredentialAttempt,
+  type CredentialGuardOptions,
+  createCredentialGuard,
+  NO_CREDENTIAL_LIMITS,
+  type TokenEndpointGuard,
+} from './credential-guard.ts';
 export { unauthorized } from './errors.ts';
 export { MAX_AUTHORIZATION_BYTES, tokenFromAuthorization } from './header.ts';
 export type { IssueOptions } from './issuer.ts';

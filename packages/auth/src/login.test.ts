@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@audit/config';
+import { createMetrics, rateLimitRefusals } from '@audit/http';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from './auth.ts';
+import { createCredentialGuard } from './credential-guard.ts';
 import { hashPassword, type ParsedHash, verifyPassword } from './password.ts';
 import { call, nowSeconds, SECRET, testApp } from './test-app.ts';
 import { loadUsers } from './users.ts';
@@ -227,5 +229,65 @@ describe('deploy/local/dev-users.json', () => {
       scopes: ['events:read'],
     });
     expect(await users.check('acme-analyst', 'devpass ')).toBeUndefined();
+  });
+});
+
+describe('POST /login brute-force limits', async () => {
+  const usersFile = writeUsers('guarded.json', [
+    {
+      username: 'alice',
+      password_hash: await hashPassword('s3cret', FAST),
+      tenant: 'acme',
+      scopes: ['events:write'],
+    },
+    {
+      username: 'bob',
+      password_hash: await hashPassword('hunter2', FAST),
+      tenant: 'acme',
+      scopes: ['events:write'],
+    },
+  ]);
+  const window = 600;
+  const auth = await createAuth(
+    { AUTH_JWT_SECRET: SECRET, AUTH_USERS_FILE: usersFile },
+    {
+      guard: createCredentialGuard({
+        perIp: { ratePerSecond: 4 / window, burst: 4 },
+        perUser: { ratePerSecond: 2 / window, burst: 2 },
+        maxKeys: 100,
+        refusals: rateLimitRefusals(createMetrics('login-test', false).registry),
+      }),
+      // The address comes from X-Forwarded-For here: app.request has no socket.
+      trustProxyHops: 1,
+    },
+  );
+  const app = testApp(auth);
+  const login = (username: string, password: string, ip: string) =>
+    app.request('/login', {
+      method: 'POST',
+      body: JSON.stringify({ username, password }),
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+    });
+
+  it('after the failures of a name: 429 with Retry-After, even with the right password; other names log in', async () => {
+    expect((await login('alice', 'wrong', '198.51.100.1')).status).toBe(401);
+    expect((await login('alice', 'wrong', '198.51.100.2')).status).toBe(401);
+    const locked = await login('alice', 's3cret', '198.51.100.3');
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBe(window / 2);
+    expect(((await locked.json()) as { error: { code: string } }).error.code).toBe('too_many_attempts');
+    expect((await login('bob', 'hunter2', '198.51.100.3')).status).toBe(200);
+  });
+
+  it('after the failures of an address: 429 for any name from it; another address logs in', async () => {
+    for (const name of ['nobody-1', 'nobody-2', 'nobody-3', 'nobody-4']) {
+      expect((await login(name, 'guess', '203.0.113.9')).status).toBe(401);
+    }
+    expect((await login('bob', 'hunter2', '203.0.113.9')).status).toBe(429);
+    expect((await login('bob', 'hunter2', '203.0.113.10')).status).toBe(200);
+  });
+
+  it('successful logins are never limited', async () => {
+    for (let i = 0; i < 10; i++) expect((await login('bob', 'hunter2', '192.0.2.1')).status).toBe(200);
   });
 });

@@ -1,7 +1,8 @@
 import { ApiError, errorResponse } from '@audit/http';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import type { TokenEndpointGuard } from './credential-guard.ts';
 import type { IssueToken } from './issuer.ts';
 import type { UserStore } from './users.ts';
 
@@ -19,6 +20,9 @@ export interface LoginDeps {
   users: UserStore | undefined;
   issueToken: IssueToken;
   ttlSeconds: number;
+  /** Brute-force limits per client address and per username. */
+  guard: TokenEndpointGuard;
+  clientIp: (c: Context) => string | undefined;
 }
 
 /**
@@ -62,9 +66,22 @@ export function createLoginRoutes(deps: LoginDeps): Hono {
           new ApiError(400, 'invalid_request', 'login body needs string username and password', details),
         );
       }
+      const attempt = { ip: deps.clientIp(c), clientId: parsed.data.username };
+      try {
+        // Before the password check: a locked-out guesser learns nothing, not even from timing.
+        await deps.guard.admit(attempt);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        c.get('log')?.warn(
+          { username: attempt.clientId, ip: attempt.ip },
+          'login refused: too many failures',
+        );
+        return errorResponse(c, err);
+      }
       const principal = await users.check(parsed.data.username, parsed.data.password);
       if (!principal) {
-        c.get('log')?.info({ username: parsed.data.username }, 'login failed');
+        await deps.guard.failed(attempt);
+        c.get('log')?.info({ username: attempt.clientId, ip: attempt.ip }, 'login failed');
         return errorResponse(c, new ApiError(401, 'invalid_credentials', 'invalid username or password'));
       }
       const token = await deps.issueToken(principal);

@@ -79,7 +79,9 @@ export async function startCredentials(
           store,
           issueToken: auth.issueToken,
           ttlSeconds: config.CREDENTIALS_TOKEN_TTL_SECONDS,
-          guard: opts.tokenGuard,
+          // The login brute-force limits hold for the token endpoint too (per address, per client id).
+          guard: opts.tokenGuard ?? auth.credentials.guard,
+          clientIp: auth.credentials.clientIp,
         }),
       );
       if (opts.admin) {

@@ -1,4 +1,4 @@
-import type { Auth } from '@audit/auth';
+import type { Auth, CredentialAttempt, TokenEndpointGuard } from '@audit/auth';
 import { ApiError } from '@audit/http';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -7,22 +7,8 @@ import { hashSecret, secretMatches } from './key-format.ts';
 import { invalidClient, OAuthError } from './oauth-errors.ts';
 import type { KeyStore } from './store.ts';
 
-/**
- * Where a brute-force limiter plugs in (per client IP and per client id). `admit` runs before any
- * credential is checked and may throw an ApiError (429 with Retry-After) to refuse the attempt;
- * `failed` is told about every failed client authentication. Unset: no limit here.
- */
-export interface TokenEndpointGuard {
-  admit(attempt: TokenAttempt): Promise<void>;
-  failed(attempt: TokenAttempt): Promise<void>;
-}
-
-export interface TokenAttempt {
-  /** From the connection (or the proxy header the integrator trusts); undefined when unknown. */
-  ip: string | undefined;
-  /** The key id the client claimed, when the request got that far. */
-  clientId: string | undefined;
-}
+export type { TokenEndpointGuard };
+export type TokenAttempt = CredentialAttempt;
 
 export interface TokenRouteDeps {
   store: Pick<KeyStore, 'getKey'>;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import type { Logger } from './logger.ts';
@@ -9,18 +11,32 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** PEM files of the certificate (chain) and its private key; read once at start-up. */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+/** Serves `fetch` over HTTP, or HTTPS when `tls` is given (TLS terminated by the service itself). */
 export function startServer(
   fetch: (req: Request) => Response | Promise<Response>,
-  opts: { port: number; host: string },
+  opts: { port: number; host: string; tls?: TlsFiles },
 ): Promise<RunningServer> {
+  const tls = opts.tls && {
+    createServer: https.createServer,
+    serverOptions: {
+      cert: readPem(opts.tls.certFile, 'TLS_CERT_FILE'),
+      key: readPem(opts.tls.keyFile, 'TLS_KEY_FILE'),
+    },
+  };
   return new Promise((resolve, reject) => {
     let server: ServerType;
     const onError = (err: Error) => reject(err);
-    server = serve({ fetch, port: opts.port, hostname: opts.host }, (info: AddressInfo) => {
+    server = serve({ fetch, port: opts.port, hostname: opts.host, ...tls }, (info: AddressInfo) => {
       server.off('error', onError);
       resolve({
         port: info.port,
-        url: `http://${opts.host}:${info.port}`,
+        url: `${tls ? 'https' : 'http'}://${opts.host}:${info.port}`,
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done());
@@ -31,6 +47,15 @@ export function startServer(
     });
     server.once('error', onError);
   });
+}
+
+/** A missing or unreadable file names its setting rather than failing deep inside TLS. */
+function readPem(file: string, setting: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new Error(`${setting}: cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Auth } from '@audit/auth';
-import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
+import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage, type TenantLimits } from '@audit/http';
 import type { EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
 import type { BodyLimits } from './body.ts';
@@ -22,6 +22,8 @@ export interface AppDeps {
   retentionDays: number;
   limits: BodyLimits;
   admission?: Admission;
+  /** Per-tenant requests/s and events/s (docs/limits.md); absent: unlimited. */
+  tenantLimits?: TenantLimits;
   now?: () => Date;
 }
 

@@ -1,5 +1,14 @@
 import { authConfigSchema } from '@audit/auth';
-import { env, loadConfig, retentionSchema, stackSchema } from '@audit/config';
+import {
+  checkTlsPair,
+  env,
+  eventRateLimitSchema,
+  loadConfig,
+  rateLimitSchema,
+  retentionSchema,
+  stackSchema,
+  tlsSchema,
+} from '@audit/config';
 import { credentialsConfigSchema } from '@audit/credentials';
 import { z } from 'zod';
 import type { BodyLimits } from './body.ts';
@@ -15,6 +24,9 @@ export const ingestConfigSchema = stackSchema
   .extend(authConfigSchema.shape)
   .extend(retentionSchema.shape)
   .extend(credentialsConfigSchema.shape)
+  .extend(rateLimitSchema({ requestsPerSecond: 1000, requestsBurst: 2000 }).shape)
+  .extend(eventRateLimitSchema.shape)
+  .extend(tlsSchema.shape)
   .extend({
     /** HTTP port. */
     PORT: env.port(8080),
@@ -79,7 +91,7 @@ export const ingestConfigSchema = stackSchema
 export type IngestConfig = z.infer<typeof ingestConfigSchema>;
 
 export function loadIngestConfig(source: Record<string, string | undefined> = process.env): IngestConfig {
-  return loadConfig(ingestConfigSchema, source);
+  return loadConfig(ingestConfigSchema.check(checkTlsPair), source);
 }
 
 export function limitsFromConfig(c: IngestConfig): BodyLimits {

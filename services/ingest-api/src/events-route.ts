@@ -1,5 +1,5 @@
 import type { Auth, Principal } from '@audit/auth';
-import { ApiError, type Logger } from '@audit/http';
+import { ApiError, type Logger, rateLimit, type TenantLimits } from '@audit/http';
 import type { EventPublisher } from '@audit/publisher';
 import { type AuditEvent, eventContentHash, idempotencyKeyEventId, normalizeEvent } from '@audit/schema';
 import type { Hono } from 'hono';
@@ -36,6 +36,8 @@ export interface EventsRouteDeps {
   limits: BodyLimits;
   /** Bounds the bytes of requests in progress; absent: unbounded (the publisher still bounds pending bytes). */
   admission?: Admission;
+  /** Per-tenant requests/s and events/s; absent: unlimited. */
+  tenantLimits?: TenantLimits;
   now?: () => Date;
 }
 
@@ -78,6 +80,8 @@ export function addEventsRoute(app: Hono, deps: EventsRouteDeps): void {
     checkSource(inputs, principal.subject);
     const receivedAt = now();
     checkTimeWindow(items, inputs, receivedAt.getTime(), deps.retentionDays);
+    // Charged only for a batch that is valid: a refused one cost the tenant nothing.
+    deps.tenantLimits?.events?.check(principal.tenant, inputs.length);
     const candidates: Candidate[] = [];
     const events = inputs.map((input, index) => {
       const derived =
@@ -149,7 +153,11 @@ export function addEventsRoute(app: Hono, deps: EventsRouteDeps): void {
     );
   }
 
-  app.post('/events', deps.auth.require('events:write'), async (c) => {
+  // After authentication: the bucket is the token's tenant, and an anonymous flood cannot drain it.
+  const perTenant = deps.tenantLimits
+    ? [rateLimit(deps.tenantLimits.requests, (c) => c.get('principal').tenant)]
+    : [];
+  app.post('/events', deps.auth.require('events:write'), ...perTenant, async (c) => {
     const principal = c.get('principal');
     const log = c.get('log');
     // How many events a failure rejects: the request itself until its events are known.

@@ -1,7 +1,15 @@
-import { createAuth } from '@audit/auth';
+import { createAuth, createCredentialGuard } from '@audit/auth';
 import { storedEventsLookup } from '@audit/clickhouse';
+import { limitSettings, tlsFiles } from '@audit/config';
 import { startCredentials } from '@audit/credentials';
-import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
+import {
+  createLogger,
+  createMetrics,
+  createTenantLimits,
+  onShutdown,
+  rateLimitRefusals,
+  startServer,
+} from '@audit/http';
 import { createKafka } from '@audit/kafka';
 import { createKafkaPublisher } from '@audit/publisher';
 import { createByteGate } from './admission.ts';
@@ -17,7 +25,16 @@ const httpMetrics = createMetrics('ingest-api');
 const metrics = createIngestMetrics(httpMetrics);
 // API keys: tokens from POST /oauth/token, and the revocations every verifier polls.
 const credentials = await startCredentials(config, { logger, registry: httpMetrics.registry });
-const auth = await createAuth(config, { revocations: credentials.revocations });
+const limits = limitSettings(config);
+const auth = await createAuth(config, {
+  guard: createCredentialGuard({
+    ...limits.credentials,
+    maxKeys: limits.maxKeys,
+    refusals: rateLimitRefusals(httpMetrics.registry),
+  }),
+  trustProxyHops: limits.trustProxyHops,
+  revocations: credentials.revocations,
+});
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ingest-api', logger });
 const publisher = createKafkaPublisher({
   kafka,
@@ -65,8 +82,9 @@ const app = createApp({
     timeoutMs: config.INGEST_KAFKA_TIMEOUT_MS,
     retryAfterSeconds: config.INGEST_RETRY_AFTER_SECONDS,
   },
+  tenantLimits: createTenantLimits(limits, httpMetrics.registry),
 });
-const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST });
+const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST, tls: tlsFiles(config) });
 logger.info({ url: server.url, topic: config.KAFKA_TOPIC }, 'ingest-api listening');
 
 onShutdown(logger, async () => {

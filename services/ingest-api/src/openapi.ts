@@ -165,9 +165,17 @@ export function openApiDocument(limits: BodyLimits) {
                 properties: { event_ids: ids('The conflicting ids') },
               },
             ),
-            '413': err('payload_too_large (bytes) or too_many_events'),
+            '413': err(
+              'payload_too_large (bytes), too_many_events, or exceeds_burst (more events than the tenant may send at once: split the batch)',
+            ),
             '415': err(
               'unsupported_media_type: not JSON/NDJSON (UTF-8), or a Content-Encoding other than identity',
+            ),
+            '429': err(
+              "rate_limited: over the tenant's requests/s or events/s; nothing was written, resend after Retry-After",
+              {
+                'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' },
+              },
             ),
             '503': errWithDetails(
               'unavailable: Kafka did not acknowledge in time, or too much is in progress. Resend with the ids in details (absent when the body was not read yet)',

@@ -263,6 +263,7 @@ describe('POST /events against the real broker', () => {
       '409',
       '413',
       '415',
+      '429',
       '503',
     ]);
     expect(JSON.stringify(post.responses['503'])).toContain('may_have_been_written');

@@ -1,8 +1,16 @@
 import type { Auth } from '@audit/auth';
 import { type ClickHouseClient, eventsTable } from '@audit/clickhouse';
-import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage } from '@audit/http';
+import {
+  createBaseApp,
+  type HttpMetrics,
+  type Logger,
+  rateLimit,
+  renderDocsPage,
+  type TenantLimits,
+} from '@audit/http';
 import type { EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
+import { every } from 'hono/combine';
 import { recordReads } from './access-log.ts';
 import { createCursorCodec } from './cursor.ts';
 import { openApiDocument } from './openapi.ts';
@@ -34,6 +42,8 @@ export interface AppDeps {
     QUERY_EXPORT_MAX_ROWS: number;
     QUERY_CURSOR_SECRET: string;
   };
+  /** Requests/s per tenant on the data endpoints (docs/limits.md); absent: unlimited. */
+  tenantLimits?: TenantLimits;
 }
 
 /** The query API's routes, wired to the given dependencies (nothing global, so tests build many). */
@@ -65,7 +75,14 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.get('/docs', (c) => c.html(docsHtml));
 
-  const read = deps.auth.require('events:read');
+  const auth = deps.auth.require('events:read');
+  // After authentication: the bucket is the token's tenant.
+  const read = deps.tenantLimits
+    ? every(
+        auth,
+        rateLimit(deps.tenantLimits.requests, (c) => c.get('principal').tenant),
+      )
+    : auth;
   const recorded = (endpoint: string) => recordReads(deps.accessLog, endpoint);
   // Fixed paths before the parameterised one, so `stats` is never read as an event id.
   app.get('/events/stats', read, recorded('GET /events/stats'), eventStats(routeDeps));

@@ -1,5 +1,5 @@
 import { authConfigSchema } from '@audit/auth';
-import { env, loadConfig, stackSchema } from '@audit/config';
+import { checkTlsPair, env, loadConfig, rateLimitSchema, stackSchema, tlsSchema } from '@audit/config';
 import { credentialsConfigSchema } from '@audit/credentials';
 import { z } from 'zod';
 
@@ -37,10 +37,12 @@ export const queryConfigSchema = stackSchema
      * invalidates cursors in flight (clients restart from the first page).
      */
     QUERY_CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    ...rateLimitSchema({ requestsPerSecond: 50, requestsBurst: 100 }).shape,
+    ...tlsSchema.shape,
   });
 
 export type QueryConfig = z.infer<typeof queryConfigSchema>;
 
 export function loadQueryConfig(source: Record<string, string | undefined> = process.env): QueryConfig {
-  return loadConfig(queryConfigSchema, source);
+  return loadConfig(queryConfigSchema.check(checkTlsPair), source);
 }

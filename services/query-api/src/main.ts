@@ -1,7 +1,15 @@
-import { createAuth } from '@audit/auth';
+import { createAuth, createCredentialGuard } from '@audit/auth';
 import { createClickHouse } from '@audit/clickhouse';
+import { limitSettings, tlsFiles } from '@audit/config';
 import { startCredentials } from '@audit/credentials';
-import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
+import {
+  createLogger,
+  createMetrics,
+  createTenantLimits,
+  onShutdown,
+  rateLimitRefusals,
+  startServer,
+} from '@audit/http';
 import { createKafka } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { recordAdminActions } from './access-log.ts';
@@ -32,17 +40,28 @@ if (problems.length > 0) logger.warn({ problems }, 'kafka not ready yet; reads a
 
 // The management API lives here: it creates the credentials schema and the bootstrap key.
 const credentials = await startCredentials(config, { logger, registry: metrics.registry, admin: true });
-const auth = await createAuth(config, { revocations: credentials.revocations });
+const limits = limitSettings(config);
+const auth = await createAuth(config, {
+  guard: createCredentialGuard({
+    ...limits.credentials,
+    maxKeys: limits.maxKeys,
+    refusals: rateLimitRefusals(metrics.registry),
+  }),
+  trustProxyHops: limits.trustProxyHops,
+  revocations: credentials.revocations,
+});
+const tenantLimits = createTenantLimits(limits, metrics.registry);
 const app = createApp({
   logger,
   metrics,
   clickhouse,
   auth,
   accessLog,
+  tenantLimits,
   credentialRoutes: credentials.routes(auth, { admin: true, recordAction: recordAdminActions(accessLog) }),
   config,
 });
-const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST });
+const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST, tls: tlsFiles(config) });
 logger.info({ url: server.url }, 'query-api listening');
 
 onShutdown(logger, async () => {

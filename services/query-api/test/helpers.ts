@@ -12,7 +12,7 @@ import {
   toRow,
 } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createLogger, createMetrics } from '@audit/http';
+import { createLogger, createMetrics, type TenantLimits } from '@audit/http';
 import { createKafka, createTopicsReady } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics, type EventPublisher } from '@audit/publisher';
 import type { AuditEvent } from '@audit/schema';
@@ -148,7 +148,12 @@ export interface TestApp {
  * may read only the `audit` database; the reader user's own limits are tested directly.
  */
 export async function makeApp(
-  opts: { clickhouseUrl?: string; timeoutSeconds?: number; exportMaxRows?: number } = {},
+  opts: {
+    clickhouseUrl?: string;
+    timeoutSeconds?: number;
+    exportMaxRows?: number;
+    tenantLimits?: TenantLimits;
+  } = {},
 ): Promise<TestApp> {
   const auth = await createAuth({ AUTH_JWT_SECRET: TEST_SECRET });
   const timeout = opts.timeoutSeconds ?? 10;
@@ -186,6 +191,7 @@ export async function makeApp(
       QUERY_EXPORT_MAX_ROWS: opts.exportMaxRows ?? 1_000_000,
       QUERY_CURSOR_SECRET: CURSOR_SECRET,
     },
+    ...(opts.tenantLimits ? { tenantLimits: opts.tenantLimits } : {}),
   });
   const tokens = new Map<string, string>();
   const token = async (tenant: string, scopes = ['events:read']) => {

@@ -1,8 +1,8 @@
-import { env, loadConfig, stackSchema } from '@audit/config';
+import { checkTlsPair, env, loadConfig, stackSchema, tlsSchema } from '@audit/config';
 import { z } from 'zod';
 
 /** Sealer settings (docs/integrity.md). One instance is active: the leaves topic has one partition. */
-export const sealerConfigSchema = stackSchema.extend({
+export const sealerConfigSchema = stackSchema.extend(tlsSchema.shape).extend({
   /** Port of the health/metrics/witness HTTP server. */
   PORT: env.port(8083),
   /** Interface the HTTP server listens on: loopback on a laptop, 0.0.0.0 in a container. */
@@ -44,5 +44,5 @@ export const sealerConfigSchema = stackSchema.extend({
 export type SealerConfig = z.infer<typeof sealerConfigSchema>;
 
 export function loadSealerConfig(source: Record<string, string | undefined> = process.env): SealerConfig {
-  return loadConfig(sealerConfigSchema, source);
+  return loadConfig(sealerConfigSchema.check(checkTlsPair), source);
 }

@@ -1,5 +1,5 @@
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
-import { backoffDelay, sleep } from '@audit/config';
+import { backoffDelay, sleep, tlsFiles } from '@audit/config';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, createTopicsReady, durableProducer, type Kafka } from '@audit/kafka';
 import { createApp } from './app.ts';
@@ -115,7 +115,7 @@ export async function startSealer(deps: SealerServiceDeps): Promise<RunningSeale
             ready,
             witnessFile: cfg.SEALER_WITNESS_FILE || undefined,
           }).fetch,
-          { port: cfg.PORT, host: cfg.HOST },
+          { port: cfg.PORT, host: cfg.HOST, tls: tlsFiles(cfg) },
         );
   logger.info(
     { port: server?.port, topic: cfg.KAFKA_LEAVES_TOPIC, key: signer.verifierKey, republished },

@@ -1,4 +1,4 @@
-import { env, loadConfig, retentionSchema, stackSchema } from '@audit/config';
+import { checkTlsPair, env, loadConfig, retentionSchema, stackSchema, tlsSchema } from '@audit/config';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -67,10 +67,11 @@ export const sinkConfigSchema = stackSchema.extend(retentionSchema.shape).extend
    * its offsets are committed, so tests can reach the insert→commit window. 0 = off.
    */
   SINK_FAULT_CRASH_AFTER_INSERT: env.int(0, 0),
+  ...tlsSchema.shape,
 });
 
 export type SinkConfig = z.infer<typeof sinkConfigSchema>;
 
 export function loadSinkConfig(source: Record<string, string | undefined> = process.env): SinkConfig {
-  return loadConfig(sinkConfigSchema, source);
+  return loadConfig(sinkConfigSchema.check(checkTlsPair), source);
 }

@@ -5,6 +5,7 @@ import {
   migrate,
   storedEventsLookup,
 } from '@audit/clickhouse';
+import { tlsFiles } from '@audit/config';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
 import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
 import { createApp } from './app.ts';
@@ -130,6 +131,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
       : await startServer(createApp({ logger, metrics: httpMetrics, ready }).fetch, {
           port: cfg.PORT,
           host: cfg.HOST,
+          tls: tlsFiles(cfg),
         });
   logger.info({ port: server?.port, topic: cfg.KAFKA_TOPIC, group: cfg.SINK_GROUP_ID }, 'sink started');
 
