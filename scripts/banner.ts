@@ -25,6 +25,8 @@ export interface BannerContext {
   /** The sealer's verifier key (public) and address, for the `pnpm verify` command. */
   verifierKey?: string;
   sealerUrl?: string;
+  /** The local operator key (management API), when npm start created it. */
+  adminKeyFile?: string;
   now?: Date;
 }
 
@@ -105,6 +107,12 @@ export function bannerLines(ctx: BannerContext): string[] {
   lines.push('');
   lines.push('Dev users (password "devpass"): acme-producer, globex-producer (events:write);');
   lines.push('                                 acme-analyst, globex-analyst (events:read)');
+  if (ctx.adminKeyFile) {
+    lines.push(`Operator key (tenants and API keys, POST /admin/*): ${ctx.adminKeyFile}; a token for it:`);
+    lines.push(
+      `  curl -s -X POST ${ctx.queryUrl}/oauth/token -d grant_type=client_credentials -u "$(cut -d_ -f2 ${ctx.adminKeyFile}):$(cat ${ctx.adminKeyFile})"`,
+    );
+  }
   if (ctx.writeToken && ctx.readToken) {
     lines.push('');
     lines.push(`Tokens for ${EXAMPLE_TENANT.producer} and ${EXAMPLE_TENANT.analyst} (15 min):`);

@@ -19,6 +19,7 @@ import { loadLocalStackConfig, stackDown, stackUp } from '@audit/stack';
 import { NoteSigner } from '@audit/tlog/node';
 import { bannerLines, EXAMPLE_TENANT } from './banner.ts';
 import { type DemoLoad, loadDemo, login } from './demo-data.ts';
+import { devAdminKey } from './dev-admin-key.ts';
 import { devSigningKey } from './dev-signing-key.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -124,6 +125,10 @@ async function main() {
       SEALER_WITNESS_FILE: path.join(cfg.STACK_DIR, 'sealer', 'witness.ndjson'),
     };
 
+    // The first operator key, unless the environment names one.
+    const adminKey = process.env.ADMIN_BOOTSTRAP_KEY_FILE ? undefined : devAdminKey(cfg.STACK_DIR);
+    const queryEnv: Record<string, string> = adminKey ? { ADMIN_BOOTSTRAP_KEY_FILE: adminKey.file } : {};
+
     const t1 = performance.now();
     for (const s of services) {
       const child = spawn(
@@ -134,6 +139,7 @@ async function main() {
           env: {
             ...devEnv,
             ...(s.name === 'sealer' ? sealerEnv : {}),
+            ...(s.name === 'query-api' ? queryEnv : {}),
             ...process.env,
             PORT: String(s.port),
           },
@@ -185,6 +191,7 @@ async function main() {
       readToken,
       verifierKey: key.verifierKey,
       sealerUrl,
+      adminKeyFile: adminKey?.file,
     });
     console.log(lines.join('\n'));
     console.log(`\nready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

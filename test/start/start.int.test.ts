@@ -186,6 +186,13 @@ describe('npm start on a fresh stack', () => {
     const [bills, perType, weekly] = exampleQueries(ctx());
     for (const q of [bills!, perType!, weekly!]) expect(first.stdout()).toContain(q.command);
 
+    // The printed operator-token command works as pasted: a token with scope admin.
+    const adminCmd = /^ {2}(curl -s -X POST \S+\/oauth\/token .*)$/m.exec(first.stdout())?.[1];
+    expect(adminCmd, first.stdout()).toBeDefined();
+    expect(fs.statSync(path.join(stackDir, 'admin', 'admin.key')).mode & 0o777).toBe(0o600);
+    const granted = JSON.parse(await runPrinted(first.stdout(), adminCmd!)) as Record<string, unknown>;
+    expect(granted).toMatchObject({ token_type: 'Bearer', scope: 'admin' });
+
     const newestFirst = (a: DemoEvent, b: DemoEvent) =>
       a.timestamp === b.timestamp ? (a.event_id < b.event_id ? 1 : -1) : a.timestamp < b.timestamp ? 1 : -1;
     const bigBills = acme

@@ -21,6 +21,15 @@ describe('validateItems', () => {
     expect(validateItems([valid(1), valid(2)]).map((e) => e.user_id)).toEqual(['u1', 'u2']);
   });
 
+  it('refuses the reserved audit.* types: only the service writes those records (docs/access-audit.md)', () => {
+    const forged = { value: { ...(valid(1).value as object), event_type: 'audit.log.viewed' }, line: 1 };
+    const err = thrown(() => validateItems([forged]));
+    expect([err.status, err.code]).toEqual([400, 'validation_failed']);
+    expect(JSON.stringify(err.details)).toContain('written by the audit log itself');
+    const lookalike = { value: { ...(valid(1).value as object), event_type: 'auditing.done' }, line: 1 };
+    expect(validateItems([lookalike])).toHaveLength(1);
+  });
+
   it('lists every invalid index with its NDJSON line', () => {
     const err = thrown(() =>
       validateItems([valid(0), { value: {}, line: 2 }, valid(2), { value: 7, line: 5 }]),
