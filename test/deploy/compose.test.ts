@@ -396,13 +396,14 @@ describe('the four services in compose', () => {
       for (const [key, value] of Object.entries(env).filter(([k]) => k.startsWith('CLICKHOUSE_'))) {
         if (key.endsWith('_PASSWORD')) expect(value, key).toBe(chEnv[key]);
       }
-      // Least privilege: the sink has only the writer, the query API only the reader, the sealer its own.
+      // Least privilege: the sink has only the writer, the query API the reader (and the credentials
+      // store, and the user that creates analysts), the sealer its own; ingest only reads revocations.
       const users = Object.keys(env).filter((k) => /^CLICKHOUSE_\w+_USER$/.test(k));
       expect(users).toEqual(
         {
-          'ingest-api': [],
+          'ingest-api': ['CLICKHOUSE_KEYS_USER'],
           sink: ['CLICKHOUSE_WRITER_USER'],
-          'query-api': ['CLICKHOUSE_READER_USER'],
+          'query-api': ['CLICKHOUSE_READER_USER', 'CLICKHOUSE_KEYS_USER', 'CLICKHOUSE_ACCESS_USER'],
           sealer: ['CLICKHOUSE_SEALER_USER'],
         }[name],
       );
