@@ -1,4 +1,5 @@
 import { loginPathDoc } from '@audit/auth';
+import { tokenPathDoc } from '@audit/credentials';
 import { ERROR_SCHEMA, errorResponseDoc, operationalPathsDoc } from '@audit/http';
 import { eventInputSchema } from '@audit/schema';
 import { z } from 'zod';
@@ -106,6 +107,7 @@ export function openApiDocument(limits: BodyLimits) {
     },
     paths: {
       ...loginPathDoc(),
+      ...tokenPathDoc(),
       '/events': {
         post: {
           summary: 'Submit one event, a JSON array of events, or NDJSON',

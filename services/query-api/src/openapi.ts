@@ -1,4 +1,5 @@
 import { loginPathDoc } from '@audit/auth';
+import { adminPathsDoc, tokenPathDoc } from '@audit/credentials';
 import { ERROR_SCHEMA, errorResponseDoc, operationalPathsDoc } from '@audit/http';
 import { auditEventSchema, DETAILS_NODE_TYPES, MAX_DETAILS_PATH_LENGTH } from '@audit/schema';
 import { z } from 'zod';
@@ -22,6 +23,13 @@ const FILTERS_TEXT = [
 const filterParams = [
   { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
   { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+  {
+    name: 'access_records',
+    in: 'query',
+    description:
+      'The service’s own records of reads and management actions (event_type audit.*, docs/access-audit.md): left out by default (unless an event_type filter is given), `include` or `only`. A read of only access records is not recorded again.',
+    schema: { type: 'string', enum: ['exclude', 'include', 'only'] },
+  },
   {
     name: 'filters',
     in: 'query',
@@ -73,7 +81,7 @@ export const openApiDocument = {
     title: 'Audit log query API',
     version: '1.0.0',
     description:
-      'Read the audit trail of your tenant (from the token). Every endpoint but health, metrics, login and these docs needs a JWT with scope events:read, as `Authorization: Bearer <jwt>` or a bare `Authorization: <jwt>`. Errors are `{error: {code, message, details?}}`; a slow ClickHouse is a 504 `timeout`, an unavailable one a 503 `unavailable`.',
+      'Read the audit trail of your tenant (from the token). Every successful read is recorded in your tenant’s trail (audit.log.viewed). Every endpoint but health, metrics, login, the token endpoint and these docs needs a JWT: scope events:read, or admin for /admin/*, as `Authorization: Bearer <jwt>` or a bare `Authorization: <jwt>`. Errors are `{error: {code, message, details?}}`; a slow ClickHouse is a 504 `timeout`, an unavailable one a 503 `unavailable`.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -242,6 +250,8 @@ export const openApiDocument = {
       },
     },
     ...loginPathDoc(),
+    ...tokenPathDoc(),
+    ...adminPathsDoc(),
     ...operationalPathsDoc('ClickHouse answers as the reader and the events table exists'),
   },
 } as const;
