@@ -93,7 +93,7 @@ describe('end to end: HTTP and direct Kafka producers → sink → query API', (
     );
     expect(stats.status).toBe(200);
     expect(Object.fromEntries(stats.body.groups.map((g) => [g.key, g.count]))).toEqual(expected);
-  });
+  }, 300_000);
 
   it('the trail verifies: every stored event sealed once, under signed, consistent, published checkpoints', async () => {
     const r = await verifyPipeline(p);
@@ -106,5 +106,5 @@ describe('end to end: HTTP and direct Kafka producers → sink → query API', (
     expect(r.ok).toBe(true);
     expect(r.leaves).toBe(r.events);
     expect(r.events).toBeGreaterThan(HTTP_EVENTS + DIRECT_EVENTS);
-  });
+  }, 300_000);
 });

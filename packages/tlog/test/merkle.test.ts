@@ -137,7 +137,7 @@ describe('proofs over our own trees (every index and size pair up to 70 leaves)'
         }
       }
     }
-  });
+  }, 60_000);
 
   it('the compact range reports every perfect node, and resumes from its right edge', async () => {
     const r = new CompactRange(h);
