@@ -58,7 +58,7 @@ export function exampleQueries(ctx: BannerContext): ExampleQuery[] {
       command: `curl -s -G ${auth} ${ctx.queryUrl}/events/stats --data-urlencode 'group_by=event_type'`,
     },
     {
-      title: `${t}'s paid charges per week (SQL as the read-only ClickHouse user)`,
+      title: `${t}'s paid charges per week (SQL as ${t}'s read-only analyst, who sees only ${t}'s rows)`,
       command: [
         `curl -s -u "${credentials}" '${ctx.clickhouseUrl}/?param_tenant=${t}' --data-binary "`,
         `  SELECT toStartOfWeek(timestamp) AS week, count() AS charges, sum(toFloat64OrZero(details['amount'])) AS amount`,

@@ -179,10 +179,11 @@ async function main() {
       topics: [cfg.KAFKA_TOPIC, cfg.KAFKA_DLQ_TOPIC],
       clickhouseUrl: cfg.CLICKHOUSE_URL,
       clickhouseTcpPort: cfg.CLICKHOUSE_TCP_PORT,
-      readerUser: cfg.CLICKHOUSE_READER_USER,
-      readerPassword: cfg.CLICKHOUSE_READER_PASSWORD,
-      readerPasswordIsDefault:
-        cfg.CLICKHOUSE_READER_PASSWORD === stackSchema.shape.CLICKHOUSE_READER_PASSWORD.parse(undefined),
+      // SQL as the example tenant's analyst: a read-only user that sees only that tenant's rows
+      // (deploy/local/clickhouse/dev-analysts.xml; production creates them, docs/analysts.md).
+      readerUser: `analyst_${EXAMPLE_TENANT.tenant}`,
+      readerPassword: `analyst-${EXAMPLE_TENANT.tenant}-dev-password`,
+      readerPasswordIsDefault: true,
       services,
       ingestUrl,
       queryUrl,
