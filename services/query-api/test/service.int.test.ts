@@ -130,7 +130,14 @@ describe('service routes', () => {
       paths: Record<string, unknown>;
     };
     expect(spec.openapi).toBe('3.1.0');
+    // /oauth/token and /admin/* are mounted by main.ts from @audit/credentials (test/e2e/tenancy).
     expect(Object.keys(spec.paths).sort()).toEqual([
+      '/admin/keys/{key_id}',
+      '/admin/keys/{key_id}/revoke',
+      '/admin/keys/{key_id}/rotate',
+      '/admin/tenants',
+      '/admin/tenants/{tenant}/analysts',
+      '/admin/tenants/{tenant}/keys',
       '/checkpoints',
       '/checkpoints/consistency',
       '/checkpoints/latest',
@@ -144,6 +151,7 @@ describe('service routes', () => {
       '/leaves',
       '/login',
       '/metrics',
+      '/oauth/token',
       '/readyz',
     ]);
     const docs = await t.app.request('/docs');
