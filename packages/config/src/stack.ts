@@ -20,6 +20,18 @@ export const stackSchema = z.object({
   KAFKA_LEAVES_TOPIC: env.str('audit.leaves'),
   /** Signed checkpoints the sealer publishes off the database; unlimited retention. */
   KAFKA_CHECKPOINTS_TOPIC: env.str('audit.checkpoints'),
+  /**
+   * Prefix of the tenants' own topics for direct producers: `<prefix><tenant_id>`, writable only
+   * by that tenant's Kafka principal; the sink reads them all and checks each message's tenant_id.
+   */
+  KAFKA_TENANT_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, 'must be a Kafka topic name prefix')
+    .default('audit.t.'),
+  /** Kafka administrative principal (SCRAM-SHA-512): the stack tool, tenant provisioning and tests, never a service. */
+  KAFKA_ADMIN_USERNAME: env.str('admin'),
+  /** Password of `KAFKA_ADMIN_USERNAME`. */
+  KAFKA_ADMIN_PASSWORD: env.str('admin-dev-password'),
   /** Partitions of the events topic when the local stack creates it. */
   KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 1024),
   /** ClickHouse HTTP endpoint. */

@@ -12,6 +12,18 @@ export {
   type Producer,
   type RecordMetadata,
 } from 'kafkajs';
+export {
+  type AclTopics,
+  applyAcls,
+  SERVICE_PRINCIPALS,
+  serviceAcls,
+  TENANT_TOPIC_ID,
+  tenantAcls,
+  tenantPrincipal,
+  tenantTopic,
+  topicTenant,
+} from './acls.ts';
+export { type KafkaAuth, type KafkaAuthConfig, kafkaAuth, kafkaAuthSchema, saslOptions } from './auth.ts';
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
 export {
   consumerCrashLevel,

@@ -1,0 +1,107 @@
+import kafkajs, {
+  type AclEntry,
+  type AclOperationTypes,
+  type AclResourceTypes,
+  type Admin,
+  type ResourcePatternTypes,
+} from 'kafkajs';
+
+// kafkajs is CommonJS and Node's named-export detection misses these enums: read them off the module.
+const { AclOperationTypes: Op, AclPermissionTypes, AclResourceTypes: Res, ResourcePatternTypes: Pat } = kafkajs;
+
+/**
+ * The services' Kafka principals and their development passwords (the local stack creates them;
+ * production sets KAFKA_SASL_USERNAME/PASSWORD per service). Tenant producers are `tenant-<id>`.
+ */
+export const SERVICE_PRINCIPALS = {
+  ingest: { username: 'audit-ingest', devPassword: 'ingest-dev-password' },
+  sink: { username: 'audit-sink', devPassword: 'sink-dev-password' },
+  sealer: { username: 'audit-sealer', devPassword: 'sealer-dev-password' },
+  query: { username: 'audit-query', devPassword: 'query-dev-password' },
+} as const;
+
+/** Topic names the ACLs refer to (the stack config's). */
+export interface AclTopics {
+  events: string;
+  dlq: string;
+  leaves: string;
+  checkpoints: string;
+  /** Prefix of the tenants' own topics: `<prefix><tenant_id>`. */
+  tenantPrefix: string;
+  /** Consumer groups, PREFIXED: `audit-sink` also covers e.g. `audit-sink-blue`. */
+  sinkGroup: string;
+  sealerGroup: string;
+}
+
+const { READ, WRITE, IDEMPOTENT_WRITE } = Op;
+const { TOPIC, GROUP, CLUSTER } = Res;
+const { LITERAL, PREFIXED } = Pat;
+
+function allow(
+  user: string,
+  resourceType: AclResourceTypes,
+  resourceName: string,
+  operation: AclOperationTypes,
+  pattern: ResourcePatternTypes = LITERAL,
+): AclEntry {
+  return {
+    principal: `User:${user}`,
+    host: '*',
+    operation,
+    permissionType: AclPermissionTypes.ALLOW,
+    resourceType,
+    resourceName,
+    resourcePatternType: pattern,
+  };
+}
+
+/**
+ * Least privilege per service: ingest and the query API write the events topic; the sink reads
+ * the events topic and every tenant topic (prefixed) in its group and writes the DLQ and leaves;
+ * the sealer reads the leaves in its group and writes the checkpoints. Idempotent producers need
+ * IDEMPOTENT_WRITE on the cluster. Nobody but the admin may create topics or change ACLs.
+ */
+export function serviceAcls(t: AclTopics, p = SERVICE_PRINCIPALS): AclEntry[] {
+  const producer = (user: string, topic: string) => [
+    allow(user, TOPIC, topic, WRITE),
+    allow(user, CLUSTER, 'kafka-cluster', IDEMPOTENT_WRITE),
+  ];
+  return [
+    ...producer(p.ingest.username, t.events),
+    ...producer(p.query.username, t.events),
+    allow(p.sink.username, TOPIC, t.events, READ),
+    allow(p.sink.username, TOPIC, t.tenantPrefix, READ, PREFIXED),
+    allow(p.sink.username, GROUP, t.sinkGroup, READ, PREFIXED),
+    ...producer(p.sink.username, t.dlq),
+    allow(p.sink.username, TOPIC, t.leaves, WRITE),
+    allow(p.sealer.username, TOPIC, t.leaves, READ),
+    allow(p.sealer.username, GROUP, t.sealerGroup, READ, PREFIXED),
+    ...producer(p.sealer.username, t.checkpoints),
+  ];
+}
+
+export const tenantPrincipal = (tenant: string) => `tenant-${tenant}`;
+export const tenantTopic = (prefix: string, tenant: string) => `${prefix}${tenant}`;
+
+/** Kafka topic names allow [a-zA-Z0-9._-] up to 249 characters; tenants with others have no topic. */
+export const TENANT_TOPIC_ID = /^[a-zA-Z0-9._-]{1,200}$/;
+
+/** A tenant's producer may write its own topic (LITERAL) and nothing else: no read, no group. */
+export function tenantAcls(prefix: string, tenant: string): AclEntry[] {
+  if (!TENANT_TOPIC_ID.test(tenant)) throw new Error(`tenant id ${JSON.stringify(tenant)} cannot name a topic`);
+  const user = tenantPrincipal(tenant);
+  return [
+    allow(user, TOPIC, tenantTopic(prefix, tenant), WRITE),
+    allow(user, CLUSTER, 'kafka-cluster', IDEMPOTENT_WRITE),
+  ];
+}
+
+/** The tenant a topic belongs to, or undefined for a topic outside the prefix. */
+export function topicTenant(prefix: string, topic: string): string | undefined {
+  return topic.startsWith(prefix) && topic.length > prefix.length ? topic.slice(prefix.length) : undefined;
+}
+
+/** Creates the ACLs (the broker ignores ones that exist already). Needs an admin principal. */
+export async function applyAcls(admin: Admin, acl: AclEntry[]): Promise<void> {
+  await admin.createAcls({ acl });
+}
