@@ -84,7 +84,7 @@ async function main() {
     shapes: args.shapes?.split(','),
     profile: args.profile,
     brokers: stack.KAFKA_BROKERS,
-    kafka: benchKafka(stack.KAFKA_BROKERS),
+    kafka: benchKafka(stack),
     logDir: logDirFor(runId),
   };
   let failed = 0;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createKafka, type Kafka } from '@audit/kafka';
+import type { StackConfig } from '@audit/config';
+import { type Kafka, stackKafka } from '@audit/kafka';
 
 export interface BenchTopic {
   topic: string;
@@ -8,9 +9,9 @@ export interface BenchTopic {
   drop(): Promise<void>;
 }
 
-/** A Kafka client for the bench process itself (ceilings, admin). */
-export function benchKafka(brokers: string[], clientId = 'audit-bench'): Kafka {
-  return createKafka({ brokers, clientId, requestTimeoutMs: 30_000 });
+/** A Kafka client for the bench process itself (ceilings, admin): the stack's admin principal. */
+export function benchKafka(stack: StackConfig, clientId = 'audit-bench'): Kafka {
+  return stackKafka(stack, clientId, { requestTimeoutMs: 30_000 });
 }
 
 /** A fresh topic (and DLQ) per run, so concurrent runs and tests never share data. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createKafka } from '@audit/kafka';
+import { stackKafka } from '@audit/kafka';
 import { freePort, loadLocalStackConfig, stackDown, stackStatus } from '@audit/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BannerContext, EXAMPLE_TENANT, exampleQueries, verifyCommand } from '../../scripts/banner.ts';
@@ -90,7 +90,7 @@ describe('npm start on a fresh stack', () => {
 
   /** Sum of the events topic's end offsets, once the sink has committed all of it. */
   async function drainedTopicEnd(): Promise<bigint> {
-    const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'start-test' });
+    const kafka = stackKafka(cfg, 'start-test');
     const admin = kafka.admin();
     await admin.connect();
     try {

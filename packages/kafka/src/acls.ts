@@ -7,7 +7,12 @@ import kafkajs, {
 } from 'kafkajs';
 
 // kafkajs is CommonJS and Node's named-export detection misses these enums: read them off the module.
-const { AclOperationTypes: Op, AclPermissionTypes, AclResourceTypes: Res, ResourcePatternTypes: Pat } = kafkajs;
+const {
+  AclOperationTypes: Op,
+  AclPermissionTypes,
+  AclResourceTypes: Res,
+  ResourcePatternTypes: Pat,
+} = kafkajs;
 
 /**
  * The services' Kafka principals and their development passwords (the local stack creates them;
@@ -33,8 +38,8 @@ export interface AclTopics {
   sealerGroup: string;
 }
 
-const { READ, WRITE, IDEMPOTENT_WRITE } = Op;
-const { TOPIC, GROUP, CLUSTER } = Res;
+const { READ, WRITE } = Op;
+const { TOPIC, GROUP } = Res;
 const { LITERAL, PREFIXED } = Pat;
 
 function allow(
@@ -58,25 +63,24 @@ function allow(
 /**
  * Least privilege per service: ingest and the query API write the events topic; the sink reads
  * the events topic and every tenant topic (prefixed) in its group and writes the DLQ and leaves;
- * the sealer reads the leaves in its group and writes the checkpoints. Idempotent producers need
- * IDEMPOTENT_WRITE on the cluster. Nobody but the admin may create topics or change ACLs.
+ * the sealer reads the leaves in its group and writes the checkpoints. READ and WRITE imply
+ * DESCRIBE (metadata, listing the topic). No IDEMPOTENT_WRITE on the cluster: since Kafka 3.0
+ * (KIP-679) WRITE on a topic is enough for an idempotent producer's InitProducerId, and nobody
+ * uses transactions. Nobody but the admin may create topics or change ACLs: the deployment
+ * creates the topics (the stack tool, compose's and Kubernetes' init jobs).
  */
 export function serviceAcls(t: AclTopics, p = SERVICE_PRINCIPALS): AclEntry[] {
-  const producer = (user: string, topic: string) => [
-    allow(user, TOPIC, topic, WRITE),
-    allow(user, CLUSTER, 'kafka-cluster', IDEMPOTENT_WRITE),
-  ];
   return [
-    ...producer(p.ingest.username, t.events),
-    ...producer(p.query.username, t.events),
+    allow(p.ingest.username, TOPIC, t.events, WRITE),
+    allow(p.query.username, TOPIC, t.events, WRITE),
     allow(p.sink.username, TOPIC, t.events, READ),
     allow(p.sink.username, TOPIC, t.tenantPrefix, READ, PREFIXED),
     allow(p.sink.username, GROUP, t.sinkGroup, READ, PREFIXED),
-    ...producer(p.sink.username, t.dlq),
+    allow(p.sink.username, TOPIC, t.dlq, WRITE),
     allow(p.sink.username, TOPIC, t.leaves, WRITE),
     allow(p.sealer.username, TOPIC, t.leaves, READ),
     allow(p.sealer.username, GROUP, t.sealerGroup, READ, PREFIXED),
-    ...producer(p.sealer.username, t.checkpoints),
+    allow(p.sealer.username, TOPIC, t.checkpoints, WRITE),
   ];
 }
 
@@ -88,12 +92,10 @@ export const TENANT_TOPIC_ID = /^[a-zA-Z0-9._-]{1,200}$/;
 
 /** A tenant's producer may write its own topic (LITERAL) and nothing else: no read, no group. */
 export function tenantAcls(prefix: string, tenant: string): AclEntry[] {
-  if (!TENANT_TOPIC_ID.test(tenant)) throw new Error(`tenant id ${JSON.stringify(tenant)} cannot name a topic`);
+  if (!TENANT_TOPIC_ID.test(tenant))
+    throw new Error(`tenant id ${JSON.stringify(tenant)} cannot name a topic`);
   const user = tenantPrincipal(tenant);
-  return [
-    allow(user, TOPIC, tenantTopic(prefix, tenant), WRITE),
-    allow(user, CLUSTER, 'kafka-cluster', IDEMPOTENT_WRITE),
-  ];
+  return [allow(user, TOPIC, tenantTopic(prefix, tenant), WRITE)];
 }
 
 /** The tenant a topic belongs to, or undefined for a topic outside the prefix. */
@@ -103,5 +105,21 @@ export function topicTenant(prefix: string, topic: string): string | undefined {
 
 /** Creates the ACLs (the broker ignores ones that exist already). Needs an admin principal. */
 export async function applyAcls(admin: Admin, acl: AclEntry[]): Promise<void> {
-  await admin.createAcls({ acl });
+  if (acl.length > 0) await admin.createAcls({ acl });
+}
+
+/** Removes exactly these ACLs (a test's, a deprovisioned tenant's). */
+export async function removeAcls(admin: Admin, acl: AclEntry[]): Promise<void> {
+  if (acl.length === 0) return;
+  await admin.deleteAcls({
+    filters: acl.map((a) => ({
+      principal: a.principal,
+      host: a.host,
+      operation: a.operation,
+      permissionType: a.permissionType,
+      resourceType: a.resourceType,
+      resourceName: a.resourceName,
+      resourcePatternType: a.resourcePatternType,
+    })),
+  });
 }

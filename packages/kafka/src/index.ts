@@ -15,6 +15,7 @@ export {
 export {
   type AclTopics,
   applyAcls,
+  removeAcls,
   SERVICE_PRINCIPALS,
   serviceAcls,
   TENANT_TOPIC_ID,
@@ -23,7 +24,17 @@ export {
   tenantTopic,
   topicTenant,
 } from './acls.ts';
-export { type KafkaAuth, type KafkaAuthConfig, kafkaAuth, kafkaAuthSchema, saslOptions } from './auth.ts';
+export {
+  adminKafkaAuth,
+  type KafkaAuth,
+  type KafkaAuthConfig,
+  type KafkaBrokerConfig,
+  kafkaAuth,
+  kafkaAuthSchema,
+  saslOptions,
+  serviceKafka,
+  stackKafka,
+} from './auth.ts';
 export { createKafka, type KafkaClientOptions, type KafkaLogSink } from './client.ts';
 export {
   consumerCrashLevel,
@@ -32,5 +43,6 @@ export {
   TRANSIENT_BROKER_ERRORS,
 } from './log-levels.ts';
 export { durableProducer } from './producer.ts';
+export { aclTopicsOf, pipelineTopicSpecs, provisionPipeline, provisionTenantTopic } from './provision.ts';
 export { type RestartOptions, restartConsumer } from './restart.ts';
 export { createTopicsReady, type TopicSpec } from './topics.ts';

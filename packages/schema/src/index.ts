@@ -30,9 +30,11 @@ export {
   COMMON_FIELDS,
   type CommonField,
   EVENT_TYPE_RE,
+  isReservedEventType,
   LIMITS,
   MAX_DETAILS_PATH_LENGTH,
   OPTIONAL_STRING_FIELDS,
+  RESERVED_EVENT_TYPE_PREFIX,
   UUID_RE,
 } from './limits.ts';
 export { normalizeEvent, serializeEvent } from './normalize.ts';

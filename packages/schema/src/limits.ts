@@ -49,6 +49,13 @@ export const LIMITS = {
 export const EVENT_TYPE_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
 /**
+ * Event types of the system's own records (e.g. the query API's read audit), which only the
+ * services write, onto the events topic: a tenant's own topic may not carry them.
+ */
+export const RESERVED_EVENT_TYPE_PREFIX = 'audit.';
+export const isReservedEventType = (type: string) => type.startsWith(RESERVED_EVENT_TYPE_PREFIX);
+
+/**
  * Longest path of a node of event_details: one key per level, every key as long as allowed,
  * joined by '.'. A filter on a longer path can never match.
  */

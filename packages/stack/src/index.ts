@@ -1,9 +1,7 @@
 export { clickhouseAnswers, clickhouseVersion } from './clickhouse.ts';
 export { type LocalStackConfig, loadLocalStackConfig } from './config.ts';
-export { freePort, type PrivateStack, startPrivateStack } from './private-stack.ts';
-export { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';
+export { ensureKafkaJars } from './kafka.ts';
 export {
-  adminKafka,
   BROKER_PRINCIPAL,
   DEV_TENANTS,
   devTenantPassword,
@@ -11,4 +9,5 @@ export {
   type ScramUser,
   userKafka,
 } from './kafka-auth.ts';
-export { ensureKafkaJars } from './kafka.ts';
+export { freePort, type PrivateStack, startPrivateStack } from './private-stack.ts';
+export { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';

@@ -2,17 +2,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  applyAcls,
+  aclTopicsOf,
   createKafka,
-  createTopicsReady,
   type Kafka,
   type KafkaClientOptions,
+  provisionPipeline,
+  provisionTenantTopic,
   SERVICE_PRINCIPALS,
   saslOptions,
-  serviceAcls,
-  tenantAcls,
+  stackKafka,
   tenantPrincipal,
-  tenantTopic,
 } from '@audit/kafka';
 import type { LocalStackConfig } from './config.ts';
 import { deployDir, stateDirs } from './paths.ts';
@@ -39,8 +38,12 @@ export function bootstrapUsers(cfg: LocalStackConfig): ScramUser[] {
   ];
 }
 
-const jaas = (module: 'scram.ScramLoginModule' | 'plain.PlainLoginModule', user: string, password: string, extra = '') =>
-  `org.apache.kafka.common.security.${module} required username="${user}" password="${password}"${extra};`;
+const jaas = (
+  module: 'scram.ScramLoginModule' | 'plain.PlainLoginModule',
+  user: string,
+  password: string,
+  extra = '',
+) => `org.apache.kafka.common.security.${module} required username="${user}" password="${password}"${extra};`;
 
 /**
  * SASL on both listeners: SCRAM-SHA-512 for clients and inter-broker traffic on the broker port,
@@ -68,20 +71,6 @@ export function addScramArgs(users: ScramUser[]): string[] {
   return users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.name},password=${u.password}]`]);
 }
 
-/** A kafkajs client authenticated as the stack's admin principal (stack tool, tests). */
-export function adminKafka(
-  cfg: Pick<LocalStackConfig, 'KAFKA_BROKERS' | 'KAFKA_ADMIN_USERNAME' | 'KAFKA_ADMIN_PASSWORD'>,
-  clientId: string,
-  opts: Partial<KafkaClientOptions> = {},
-): Kafka {
-  return createKafka({
-    brokers: cfg.KAFKA_BROKERS,
-    clientId,
-    ...opts,
-    auth: { sasl: saslOptions('scram-sha-512', cfg.KAFKA_ADMIN_USERNAME, cfg.KAFKA_ADMIN_PASSWORD) },
-  });
-}
-
 /** A kafkajs client of one SCRAM principal (a tenant's producer, a service). */
 export function userKafka(
   cfg: Pick<LocalStackConfig, 'KAFKA_BROKERS'>,
@@ -97,27 +86,15 @@ export function userKafka(
   });
 }
 
-export function aclTopics(cfg: LocalStackConfig) {
-  return {
-    events: cfg.KAFKA_TOPIC,
-    dlq: cfg.KAFKA_DLQ_TOPIC,
-    leaves: cfg.KAFKA_LEAVES_TOPIC,
-    checkpoints: cfg.KAFKA_CHECKPOINTS_TOPIC,
-    tenantPrefix: cfg.KAFKA_TENANT_TOPIC_PREFIX,
-    sinkGroup: 'audit-sink',
-    sealerGroup: 'audit-sealer',
-  };
-}
-
-/** The services' ACLs and the dev tenants' topics and ACLs; idempotent. */
+/** The services' topics and ACLs and the dev tenants' topics and ACLs; idempotent. */
 export async function ensureAccess(cfg: LocalStackConfig, kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await applyAcls(admin, [
-      ...serviceAcls(aclTopics(cfg)),
-      ...DEV_TENANTS.flatMap((t) => tenantAcls(cfg.KAFKA_TENANT_TOPIC_PREFIX, t)),
-    ]);
+    await provisionPipeline(admin, aclTopicsOf(cfg), {
+      partitions: cfg.KAFKA_TOPIC_PARTITIONS,
+      tenants: DEV_TENANTS,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -174,31 +151,35 @@ export function upsertScramUser(cfg: LocalStackConfig, libs: string, user: Scram
     user.name,
   ]);
   if (out.status !== 0) {
-    throw new Error(`could not set the SCRAM credential of ${user.name}:\n${(out.stdout + out.stderr).slice(-2000)}`);
+    throw new Error(
+      `could not set the SCRAM credential of ${user.name}:\n${(out.stdout + out.stderr).slice(-2000)}`,
+    );
   }
 }
 
 /**
- * A tenant's direct producer: its topic (as many partitions as the events topic), its SCRAM
- * credential and its WRITE ACL on that topic only. Idempotent; a new password replaces the old.
+ * A tenant's direct producer: its topic (shaped like the events topic), its SCRAM credential and
+ * its WRITE ACL on that topic only. Idempotent; a new password replaces the old one (rotation).
  */
 export async function provisionTenantProducer(
   cfg: LocalStackConfig,
   libs: string,
   tenant: string,
   password: string,
-): Promise<{ username: string; topic: string }> {
-  const acl = tenantAcls(cfg.KAFKA_TENANT_TOPIC_PREFIX, tenant);
-  const topic = tenantTopic(cfg.KAFKA_TENANT_TOPIC_PREFIX, tenant);
+): Promise<{ username: string; topic: string; partitions: number }> {
   const username = tenantPrincipal(tenant);
-  upsertScramUser(cfg, libs, { name: username, password });
-  const admin = adminKafka(cfg, 'audit-stack').admin();
+  const admin = stackKafka(cfg, 'audit-stack').admin();
   await admin.connect();
   try {
-    await createTopicsReady(admin, [{ topic, partitions: cfg.KAFKA_TOPIC_PARTITIONS }]);
-    await applyAcls(admin, acl);
+    // Topic and ACL first: a credential never exists without the one topic it may write.
+    const { topic, partitions } = await provisionTenantTopic(
+      admin,
+      { events: cfg.KAFKA_TOPIC, tenantPrefix: cfg.KAFKA_TENANT_TOPIC_PREFIX },
+      tenant,
+    );
+    upsertScramUser(cfg, libs, { name: username, password });
+    return { username, topic, partitions };
   } finally {
     await admin.disconnect();
   }
-  return { username, topic };
 }

@@ -1,17 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createTopicsReady, tenantTopic } from '@audit/kafka';
+import { stackKafka } from '@audit/kafka';
 import type { LocalStackConfig } from './config.ts';
-import {
-  addScramArgs,
-  adminKafka,
-  authProperties,
-  bootstrapUsers,
-  DEV_TENANTS,
-  ensureAccess,
-  kafkaTool,
-} from './kafka-auth.ts';
+import { addScramArgs, authProperties, bootstrapUsers, ensureAccess, kafkaTool } from './kafka-auth.ts';
 import { deployDir, stateDirs } from './paths.ts';
 import { requireFreePort, requireJava17, requireMaven } from './preflight.ts';
 import { managed, portOpen, runningPid, startDetached, stopManaged, tail, waitFor } from './procs.ts';
@@ -170,31 +162,16 @@ function clusterId(): string {
  * missing, and the services' and tenants' ACLs; safe to run any number of times.
  */
 export async function ensureTopics(cfg: LocalStackConfig) {
-  const kafka = adminKafka(cfg, 'audit-stack', { retries: 0 });
-  const admin = kafka.admin();
+  const kafka = stackKafka(cfg, 'audit-stack', { retries: 0 });
   const deadline = Date.now() + cfg.STACK_TIMEOUT_SECONDS * 1000;
   for (;;) {
     try {
-      await admin.connect();
-      await createTopicsReady(admin, [
-        { topic: cfg.KAFKA_TOPIC, partitions: cfg.KAFKA_TOPIC_PARTITIONS },
-        { topic: cfg.KAFKA_DLQ_TOPIC, partitions: 1 },
-        // Tamper evidence (docs/integrity.md): one partition = one order; checkpoints are kept forever.
-        { topic: cfg.KAFKA_LEAVES_TOPIC, partitions: 1 },
-        { topic: cfg.KAFKA_CHECKPOINTS_TOPIC, partitions: 1, configs: { 'retention.ms': '-1' } },
-        ...DEV_TENANTS.map((t) => ({
-          topic: tenantTopic(cfg.KAFKA_TENANT_TOPIC_PREFIX, t),
-          partitions: cfg.KAFKA_TOPIC_PARTITIONS,
-        })),
-      ]);
       await ensureAccess(cfg, kafka);
       return;
     } catch (err) {
       if (Date.now() > deadline)
         throw new Error(`Kafka is up but topics could not be created: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      await admin.disconnect().catch(() => {});
     }
   }
 }

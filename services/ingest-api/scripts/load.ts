@@ -7,7 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createAuth } from '@audit/auth';
-import { CompressionTypes, createKafka, type Kafka } from '@audit/kafka';
+import { loadConfig, stackSchema } from '@audit/config';
+import { CompressionTypes, type Kafka, stackKafka } from '@audit/kafka';
 import autocannon from 'autocannon';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -153,7 +154,7 @@ async function rawProducer(
   };
 }
 
-const kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'ingest-load' });
+const kafka = stackKafka(loadConfig(stackSchema, { ...process.env, KAFKA_BROKERS: BROKERS }), 'ingest-load');
 const auth = await createAuth({ AUTH_JWT_SECRET: SECRET });
 const token = await auth.issueToken({ subject: 'load', tenant: 'bench', scopes: ['events:write'] });
 const single = JSON.stringify(event(1));

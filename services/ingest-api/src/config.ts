@@ -1,5 +1,6 @@
 import { authConfigSchema } from '@audit/auth';
 import { env, loadConfig, retentionSchema, stackSchema } from '@audit/config';
+import { kafkaAuthSchema, SERVICE_PRINCIPALS } from '@audit/kafka';
 import { z } from 'zod';
 import type { BodyLimits } from './body.ts';
 
@@ -13,6 +14,7 @@ const MiB = 1024 * 1024;
 export const ingestConfigSchema = stackSchema
   .extend(authConfigSchema.shape)
   .extend(retentionSchema.shape)
+  .extend(kafkaAuthSchema(SERVICE_PRINCIPALS.ingest).shape)
   .extend({
     /** HTTP port. */
     PORT: env.port(8080),

@@ -1,7 +1,7 @@
 import { createAuth } from '@audit/auth';
 import { storedEventsLookup } from '@audit/clickhouse';
 import { createLogger, createMetrics, onShutdown, startServer } from '@audit/http';
-import { createKafka } from '@audit/kafka';
+import { serviceKafka } from '@audit/kafka';
 import { createByteGate } from './admission.ts';
 import { createApp } from './app.ts';
 import { limitsFromConfig, loadIngestConfig } from './config.ts';
@@ -15,7 +15,7 @@ const config = loadIngestConfig();
 const httpMetrics = createMetrics('ingest-api');
 const metrics = createIngestMetrics(httpMetrics);
 const auth = await createAuth(config);
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ingest-api', logger });
+const kafka = serviceKafka(config, 'ingest-api', { logger });
 const publisher = createKafkaPublisher({
   kafka,
   topic: config.KAFKA_TOPIC,
