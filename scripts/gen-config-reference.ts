@@ -34,6 +34,7 @@ const SOURCES = [
   'packages/config/src/stack.ts',
   'packages/config/src/retention.ts',
   'packages/auth/src/config.ts',
+  'packages/kafka/src/auth.ts',
   'services/ingest-api/src/config.ts',
   'services/sink/src/config.ts',
   'services/query-api/src/config.ts',

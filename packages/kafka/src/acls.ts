@@ -103,6 +103,19 @@ export function topicTenant(prefix: string, topic: string): string | undefined {
   return topic.startsWith(prefix) && topic.length > prefix.length ? topic.slice(prefix.length) : undefined;
 }
 
+const nameOf = (e: object, v: unknown) => Object.entries(e).find(([, x]) => x === v)?.[0] ?? String(v);
+
+/** An ACL in Kafka's own words (as `kafka-acls.sh --list` prints them): for docs, logs, tests. */
+export function describeAcl(a: AclEntry) {
+  return {
+    principal: a.principal,
+    operation: nameOf(Op, a.operation),
+    resourceType: nameOf(Res, a.resourceType),
+    resourceName: a.resourceName,
+    pattern: nameOf(Pat, a.resourcePatternType),
+  };
+}
+
 /** Creates the ACLs (the broker ignores ones that exist already). Needs an admin principal. */
 export async function applyAcls(admin: Admin, acl: AclEntry[]): Promise<void> {
   if (acl.length > 0) await admin.createAcls({ acl });

@@ -15,6 +15,7 @@ export {
 export {
   type AclTopics,
   applyAcls,
+  describeAcl,
   removeAcls,
   SERVICE_PRINCIPALS,
   serviceAcls,
