@@ -82,7 +82,9 @@ export function verifyCommand(ctx: BannerContext): string | undefined {
 
 export function bannerLines(ctx: BannerContext): string[] {
   const lines: string[] = [''];
-  lines.push(`Kafka       ${ctx.kafkaBrokers.join(',')}  topics ${ctx.topics.join(', ')}  (SASL/SCRAM-SHA-512)`);
+  lines.push(
+    `Kafka       ${ctx.kafkaBrokers.join(',')}  topics ${ctx.topics.join(', ')}  (SASL/SCRAM-SHA-512)`,
+  );
   if (ctx.tenantTopic) {
     lines.push(
       `            direct producers: ${ctx.tenantTopic.topic} as ${ctx.tenantTopic.user} (packages/schema/README.md)`,
