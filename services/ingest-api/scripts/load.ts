@@ -8,7 +8,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createAuth } from '@audit/auth';
 import { loadConfig, stackSchema } from '@audit/config';
-import { CompressionTypes, type Kafka, stackKafka } from '@audit/kafka';
+import {
+  aclTopicsOf,
+  applyAcls,
+  CompressionTypes,
+  type Kafka,
+  SERVICE_PRINCIPALS,
+  serviceAcls,
+  stackKafka,
+} from '@audit/kafka';
 import autocannon from 'autocannon';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -27,6 +35,8 @@ const event = (i: number) => ({
   event_details: { plan: 'pro', amount: i * 3, tags: ['a', 'b'], nested: { ip_country: 'DE', ok: true } },
 });
 
+const stack = loadConfig(stackSchema, { ...process.env, KAFKA_BROKERS: BROKERS });
+
 async function createTopic(kafka: Kafka): Promise<string> {
   const topic = `bench.${randomUUID()}`;
   const admin = kafka.admin();
@@ -35,6 +45,12 @@ async function createTopic(kafka: Kafka): Promise<string> {
     topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
     waitForLeaders: true,
   });
+  // The ingest API under test authenticates as itself: its WRITE ACL on this topic.
+  const ingest = `User:${SERVICE_PRINCIPALS.ingest.username}`;
+  await applyAcls(
+    admin,
+    serviceAcls({ ...aclTopicsOf(stack), events: topic }).filter((a) => a.principal === ingest),
+  );
   await admin.disconnect();
   return topic;
 }
@@ -154,7 +170,7 @@ async function rawProducer(
   };
 }
 
-const kafka = stackKafka(loadConfig(stackSchema, { ...process.env, KAFKA_BROKERS: BROKERS }), 'ingest-load');
+const kafka = stackKafka(stack, 'ingest-load');
 const auth = await createAuth({ AUTH_JWT_SECRET: SECRET });
 const token = await auth.issueToken({ subject: 'load', tenant: 'bench', scopes: ['events:write'] });
 const single = JSON.stringify(event(1));
