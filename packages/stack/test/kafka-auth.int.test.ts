@@ -14,6 +14,24 @@ const globexTopic = `${cfg.KAFKA_TENANT_TOPIC_PREFIX}globex`;
 const clients: Kafka[] = [];
 const producers: Array<{ disconnect(): Promise<void> }> = [];
 
+/**
+ * A valid event of the topic's tenant (acme unless the topic names another): a sink reading this
+ * stack's topics (e.g. `pnpm start` on the same stack) stores it instead of dead-lettering it.
+ */
+function probe(topic: string): string {
+  const tenant = topic.startsWith(cfg.KAFKA_TENANT_TOPIC_PREFIX)
+    ? topic.slice(cfg.KAFKA_TENANT_TOPIC_PREFIX.length)
+    : 'acme';
+  return JSON.stringify({
+    tenant_id: tenant,
+    event_type: 'test.kafka_auth.probe',
+    timestamp: new Date().toISOString(),
+    user_id: 'kafka-auth-test',
+    source: 'test.kafka-auth',
+    event_details: {},
+  });
+}
+
 /** One send (one client retry at most): the broker's answer as the error's `type` (or 'ok'). */
 async function send(kafka: Kafka, topic: string): Promise<string> {
   const producer = kafka.producer({
@@ -24,7 +42,7 @@ async function send(kafka: Kafka, topic: string): Promise<string> {
   producers.push(producer);
   try {
     await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ value: '{"probe":true}' }] });
+    await producer.send({ topic, acks: -1, messages: [{ value: probe(topic) }] });
     return 'ok';
   } catch (err) {
     return errorType(err);

@@ -52,7 +52,7 @@ describe('sink: tenant topics of direct producers (real Kafka, SCRAM principals,
         messages: [ownEvent!, mismatch, system].map((e) => ({ key: e.event_id, value: serializeEvent(e) })),
       });
 
-      const dead = await readTopic(t.dlq, 2);
+      const dead = await readTopic(t.dlq, 2, 120_000);
       expect(dead.map((d) => [d.headers['dlq-reason'], d.headers['source-topic']]).sort()).toEqual([
         ['reserved_type', acmeTopic],
         ['tenant_mismatch', acmeTopic],
@@ -129,7 +129,7 @@ describe('sink: tenant topics of direct producers (real Kafka, SCRAM principals,
       expect(c.final).toBe(events.length);
       expect(await storedIds(tenant)).toEqual(events.map((e) => e.event_id).sort());
       expect(sink.consumer.topics()).toEqual([t.topic, topic]);
-      const [dead] = await readTopic(t.dlq, 1);
+      const [dead] = await readTopic(t.dlq, 1, 120_000);
       expect(dead?.headers['dlq-reason']).toBe('tenant_mismatch');
       expect((await counts(stranger.tenant_id)).raw).toBe(0);
     } finally {
