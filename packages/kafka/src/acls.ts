@@ -116,9 +116,45 @@ export function describeAcl(a: AclEntry) {
   };
 }
 
-/** Creates the ACLs (the broker ignores ones that exist already). Needs an admin principal. */
-export async function applyAcls(admin: Admin, acl: AclEntry[]): Promise<void> {
-  if (acl.length > 0) await admin.createAcls({ acl });
+const aclKey = (a: AclEntry) =>
+  [
+    a.principal,
+    a.host,
+    a.operation,
+    a.permissionType,
+    a.resourceType,
+    a.resourceName,
+    a.resourcePatternType,
+  ].join('\u0000');
+
+/**
+ * Creates the ACLs (the broker ignores ones that exist already) and returns once the broker
+ * enforces them: KRaft commits them to the metadata log and the broker's authorizer applies them a
+ * moment later, and a client starting in between (a service right after `stack:up`) would be
+ * refused. The broker answers DescribeAcls from that same authorizer. Needs an admin principal.
+ */
+export async function applyAcls(admin: Admin, acl: AclEntry[], timeoutMs = 15_000): Promise<void> {
+  if (acl.length === 0) return;
+  await admin.createAcls({ acl });
+  const want = new Set(acl.map(aclKey));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await admin.describeAcls({
+      resourceType: Res.ANY,
+      resourcePatternType: Pat.ANY,
+      operation: Op.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
+    const have = new Set(r.resources.flatMap((res) => res.acls.map((a) => aclKey({ ...res, ...a }))));
+    const missing = [...want].filter((k) => !have.has(k));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${missing.length} ACLs not in force after ${timeoutMs} ms (e.g. ${missing[0]!.split('\u0000').join(' ')})`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Removes exactly these ACLs (a test's, a deprovisioned tenant's). */

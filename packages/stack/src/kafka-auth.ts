@@ -141,6 +141,10 @@ export function kafkaTool(cfg: LocalStackConfig, libs: string, mainClass: string
  * by Kafka's ConfigCommand: kafkajs lacks the call).
  */
 export function upsertScramUser(cfg: LocalStackConfig, libs: string, user: ScramUser): void {
+  // ConfigCommand's `[key=value,…]` syntax: these characters would cut the password short.
+  if (!/^[^\s,[\]=]{8,}$/.test(user.password)) {
+    throw new Error(`the password of ${user.name} must be 8+ characters without spaces or any of , [ ] =`);
+  }
   const out = kafkaTool(cfg, libs, 'kafka.admin.ConfigCommand', [
     '--alter',
     '--add-config',

@@ -41,12 +41,15 @@ export async function createTopics(partitions = 6) {
     { topic, partitions },
     { topic: dlq, partitions: 1 },
   ]);
+  // Only the ACLs on this test's own resources: the shared leaves topic and the sealer's group
+  // keep the stack's, which drop() must never remove from under the other files' sinks.
+  const own = new Set([topic, dlq, tenantPrefix, groupId]);
   const acl = serviceAcls(
     aclTopicsOf(
       { ...stack, KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: dlq, KAFKA_TENANT_TOPIC_PREFIX: tenantPrefix },
       { sink: groupId },
     ),
-  );
+  ).filter((a) => own.has(a.resourceName));
   await applyAcls(kadmin, acl);
   return {
     topic,
