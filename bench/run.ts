@@ -84,7 +84,8 @@ async function main() {
     shapes: args.shapes?.split(','),
     profile: args.profile,
     brokers: stack.KAFKA_BROKERS,
-    kafka: benchKafka(stack.KAFKA_BROKERS),
+    sasl: { username: stack.KAFKA_ADMIN_USERNAME, password: stack.KAFKA_ADMIN_PASSWORD },
+    kafka: benchKafka(stack),
     logDir: logDirFor(runId),
   };
   let failed = 0;

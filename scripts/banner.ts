@@ -8,6 +8,8 @@ import { DEMO_DAYS, DEMO_SOURCE_PREFIX, DEMO_TENANTS } from './demo-data.ts';
 
 export interface BannerContext {
   kafkaBrokers: string[];
+  /** A dev tenant's own topic and principal, for producing straight to Kafka. */
+  tenantTopic?: { topic: string; user: string };
   topics: string[];
   clickhouseUrl: string;
   clickhouseTcpPort: number;
@@ -82,7 +84,14 @@ export function verifyCommand(ctx: BannerContext): string | undefined {
 
 export function bannerLines(ctx: BannerContext): string[] {
   const lines: string[] = [''];
-  lines.push(`Kafka       ${ctx.kafkaBrokers.join(',')}  topics ${ctx.topics.join(', ')}`);
+  lines.push(
+    `Kafka       ${ctx.kafkaBrokers.join(',')}  topics ${ctx.topics.join(', ')}  (SASL/SCRAM-SHA-512)`,
+  );
+  if (ctx.tenantTopic) {
+    lines.push(
+      `            direct producers: ${ctx.tenantTopic.topic} as ${ctx.tenantTopic.user} (packages/schema/README.md)`,
+    );
+  }
   lines.push(
     `ClickHouse  ${ctx.clickhouseUrl} (native :${ctx.clickhouseTcpPort}), read-only user ${ctx.readerUser}`,
   );

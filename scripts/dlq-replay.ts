@@ -15,18 +15,18 @@
  * carry their event_id, and storage keeps one row per event_id.)
  *
  * Endpoints and topics come from the same environment as the services (KAFKA_BROKERS,
- * KAFKA_TOPIC, KAFKA_DLQ_TOPIC); DLQ_REPLAY_GROUP names the replay group (default audit-dlq-replay).
+ * KAFKA_TOPIC, KAFKA_DLQ_TOPIC), as the Kafka admin principal (KAFKA_ADMIN_USERNAME/PASSWORD); DLQ_REPLAY_GROUP names the replay group (default audit-dlq-replay).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, stackSchema } from '@audit/config';
 import {
-  createKafka,
   durableProducer,
   type IHeaders,
   type Kafka,
   type KafkaMessage,
   type Message,
+  stackKafka,
 } from '@audit/kafka';
 import { type Issue, validateKafkaMessage } from '@audit/schema';
 
@@ -54,8 +54,8 @@ export interface ReplayItem {
   eventType?: string;
   /** Why the sink dead-lettered it (the dlq-reason header). */
   dlqReason?: string;
-  /** Why it is skipped now. */
-  reason?: 'unparseable' | 'invalid';
+  /** Why it is skipped now (`forbidden`: its producer was not allowed to write it; never replayed). */
+  reason?: 'unparseable' | 'invalid' | 'forbidden';
   issues?: Issue[];
 }
 
@@ -72,6 +72,9 @@ export interface ReplaySummary extends ReplayProgress {
 }
 
 const DROPPED_HEADERS = /^(dlq-|source-)/;
+
+/** DLQ reasons that are decisions about the producer, not the data (the sink's dlq.ts). */
+const FORBIDDEN_REASONS = new Set(['tenant_mismatch', 'reserved_type']);
 
 function header(h: IHeaders | undefined, name: string): string | undefined {
   const v = h?.[name];
@@ -97,6 +100,17 @@ export function examine(dlqTopic: string, partition: number, msg: KafkaMessage):
     key: msg.key?.toString() ?? null,
     dlqReason: header(msg.headers, 'dlq-reason'),
   };
+  // A tenant's producer wrote another tenant's (or a system) event: replaying it onto the events
+  // topic, which only services write, would store exactly what the sink refused.
+  if (base.dlqReason !== undefined && FORBIDDEN_REASONS.has(base.dlqReason)) {
+    const topic = header(msg.headers, 'source-topic') ?? '?';
+    return {
+      ...base,
+      action: 'skip',
+      reason: 'forbidden',
+      issues: [{ path: '', message: `dead-lettered as ${base.dlqReason} from ${topic}: never replayed` }],
+    };
+  }
   // Validate as the sink will see it on the events topic: the original position names a
   // derived event_id, so use it when the headers carry it.
   const v = validateKafkaMessage(msg.value, {
@@ -248,7 +262,8 @@ function describe(item: ReplayItem): string {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   const cfg = loadConfig(stackSchema);
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'audit-dlq-replay' });
+  // An operator's tool: the admin principal (it reads the DLQ and writes the events topic).
+  const kafka = stackKafka(cfg, 'audit-dlq-replay');
   const groupId = process.env.DLQ_REPLAY_GROUP || 'audit-dlq-replay';
   const mode = args.apply ? 'apply' : 'dry-run';
   console.error(`[dlq-replay] ${mode}: ${cfg.KAFKA_DLQ_TOPIC} → ${cfg.KAFKA_TOPIC} (group ${groupId})`);

@@ -37,6 +37,7 @@ const SOURCES = [
   'packages/config/src/tls.ts',
   'packages/auth/src/config.ts',
   'packages/credentials/src/config.ts',
+  'packages/kafka/src/auth.ts',
   'services/ingest-api/src/config.ts',
   'services/sink/src/config.ts',
   'services/query-api/src/config.ts',

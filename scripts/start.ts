@@ -177,6 +177,7 @@ async function main() {
     const lines = bannerLines({
       kafkaBrokers: cfg.KAFKA_BROKERS,
       topics: [cfg.KAFKA_TOPIC, cfg.KAFKA_DLQ_TOPIC],
+      tenantTopic: { topic: `${cfg.KAFKA_TENANT_TOPIC_PREFIX}acme`, user: 'tenant-acme' },
       clickhouseUrl: cfg.CLICKHOUSE_URL,
       clickhouseTcpPort: cfg.CLICKHOUSE_TCP_PORT,
       // SQL as the example tenant's analyst: a read-only user that sees only that tenant's rows

@@ -11,13 +11,19 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createKafka } from '@audit/kafka';
+import { loadConfig, stackSchema } from '@audit/config';
+import { stackKafka } from '@audit/kafka';
 import { formatReport, type PublishedCheckpoint, parsePublished, verifyTrail } from '@audit/tlog';
 import { nodeSha256 } from '@audit/tlog/node';
 
 /** Every message of the checkpoints topic, from the beginning to the current end. */
 async function readTopic(brokers: string, topic: string): Promise<PublishedCheckpoint[]> {
-  const kafka = createKafka({ brokers: brokers.split(','), clientId: 'audit-verify' });
+  // Authenticates like the other tools (KAFKA_SASL_MECHANISM, KAFKA_ADMIN_USERNAME/PASSWORD): any
+  // principal with READ on the checkpoints topic and a group will do.
+  const kafka = stackKafka(
+    loadConfig(stackSchema, { ...process.env, KAFKA_BROKERS: brokers }),
+    'audit-verify',
+  );
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

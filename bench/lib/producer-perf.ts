@@ -42,6 +42,8 @@ export async function producerPerfTest(o: {
   records: number;
   recordSize: number;
   brokers: string;
+  /** SCRAM-SHA-512 credential (the broker requires SASL). */
+  sasl: { username: string; password: string };
   onLine?: (line: string) => void;
 }): Promise<ProducerPerfResult> {
   const dir = kafkaLibDir();
@@ -62,6 +64,9 @@ export async function producerPerfTest(o: {
     '--producer-props',
     `bootstrap.servers=${o.brokers}`,
     'acks=all',
+    'security.protocol=SASL_PLAINTEXT',
+    'sasl.mechanism=SCRAM-SHA-512',
+    `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${o.sasl.username}" password="${o.sasl.password}";`,
   ];
   const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

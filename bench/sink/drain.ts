@@ -112,6 +112,7 @@ async function main() {
         KAFKA_TOPIC: t.topic,
         KAFKA_DLQ_TOPIC: t.dlq,
         SINK_GROUP_ID: t.groupId,
+        KAFKA_TENANT_TOPIC_PREFIX: t.tenantPrefix,
         PORT: '0',
         HOST: '127.0.0.1',
         SINK_BATCH_MAX_ROWS: String(BATCH),

@@ -19,6 +19,8 @@ export interface StageContext {
   /** --profile: run the ingest child with --cpu-prof and summarize it. */
   profile: boolean;
   brokers: string[];
+  /** The admin's SCRAM-SHA-512 credential, for the clients that are not kafkajs (ceilings). */
+  sasl: { username: string; password: string };
   kafka: Kafka;
   logDir: string;
 }

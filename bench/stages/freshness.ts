@@ -23,7 +23,7 @@ export async function freshnessStage(ctx: StageContext): Promise<StageResult> {
   const seconds = ctx.seconds ?? (ctx.quick ? 6 : 20);
   const tenant = benchTenant('fresh');
   const topic = await createBenchTopic(ctx.kafka, 'fresh');
-  const env = { KAFKA_TOPIC: topic.topic, KAFKA_DLQ_TOPIC: topic.dlq, KAFKA_BROKERS: ctx.brokers.join(',') };
+  const env = { ...topic.env, KAFKA_BROKERS: ctx.brokers.join(',') };
   const started: RunningService[] = [];
   const rows: Row[] = [];
   try {

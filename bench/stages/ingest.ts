@@ -69,7 +69,7 @@ export async function ingestStage(ctx: StageContext): Promise<StageResult> {
   const profileDir = path.join(ctx.logDir, 'profiles');
   const svc = await startService(
     'ingest-api',
-    { KAFKA_TOPIC: topic.topic, KAFKA_BROKERS: ctx.brokers.join(',') },
+    { ...topic.env, KAFKA_BROKERS: ctx.brokers.join(',') },
     { logDir: ctx.logDir, nodeArgs: ctx.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] },
   );
   const producer = ctx.kafka.producer({
@@ -146,6 +146,7 @@ export async function ingestStage(ctx: StageContext): Promise<StageResult> {
         records,
         recordSize,
         brokers: ctx.brokers.join(','),
+        sasl: ctx.sasl,
       });
       rows.push({
         stage: 'ingest',

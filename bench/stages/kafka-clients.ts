@@ -55,6 +55,7 @@ export async function kafkaClientsStage(ctx: StageContext): Promise<StageResult>
     const p = new Producer({
       clientId: 'bench-platformatic',
       bootstrapBrokers: ctx.brokers,
+      sasl: { mechanism: 'SCRAM-SHA-512', ...ctx.sasl },
       serializers: stringSerializers,
       idempotent: true,
       acks: ProduceAcks.ALL,
@@ -178,6 +179,7 @@ async function consumePlatformatic(ctx: StageContext, topic: string, total: numb
     groupId: `bench-${randomUUID()}`,
     clientId: 'bench-platformatic',
     bootstrapBrokers: ctx.brokers,
+    sasl: { mechanism: 'SCRAM-SHA-512', ...ctx.sasl },
   });
   const t0 = performance.now();
   let first = 0;

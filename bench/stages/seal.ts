@@ -101,6 +101,7 @@ export async function sealStage(ctx: StageContext): Promise<StageResult> {
 
 async function leavesTopics(kafka: Kafka, label: string) {
   const leaves = await createBenchTopic(kafka, `${label}-leaves`, 1);
+  // Created (and granted) with the leaves topic: the sealer may not create topics.
   const checkpoints = `${leaves.topic}.checkpoints`;
   return {
     leaves: leaves.topic,
@@ -192,7 +193,7 @@ async function drainAndSeal(ctx: StageContext, ch: ClickHouseClient, n: number) 
   await produceAll(ctx.kafka, topic.topic, messages, 'seal drain backlog');
   const started: RunningService[] = [];
   try {
-    const env = { KAFKA_TOPIC: topic.topic, KAFKA_DLQ_TOPIC: topic.dlq, KAFKA_LEAVES_TOPIC: lt.leaves };
+    const env = { ...topic.env, KAFKA_LEAVES_TOPIC: lt.leaves };
     const t0 = performance.now();
     const [sink, sealer] = await Promise.all([
       startService(
@@ -307,12 +308,7 @@ async function coverLatency(ctx: StageContext, ch: ClickHouseClient, rate: numbe
   const tenant = benchTenant('cover');
   const topic = await createBenchTopic(ctx.kafka, 'cover');
   const lt = await leavesTopics(ctx.kafka, 'cover');
-  const env = {
-    KAFKA_TOPIC: topic.topic,
-    KAFKA_DLQ_TOPIC: topic.dlq,
-    KAFKA_LEAVES_TOPIC: lt.leaves,
-    KAFKA_BROKERS: ctx.brokers.join(','),
-  };
+  const env = { ...topic.env, KAFKA_LEAVES_TOPIC: lt.leaves, KAFKA_BROKERS: ctx.brokers.join(',') };
   const started: RunningService[] = [];
   try {
     const [ingest, sink, query, sealer] = await Promise.all([

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackSchema } from '@audit/config';
-import { createKafka, createTopicsReady } from '@audit/kafka';
+import { aclTopicsOf, applyAcls, createTopicsReady, serviceAcls, stackKafka } from '@audit/kafka';
 import { freePort } from '@audit/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -87,7 +87,8 @@ describe('service bundles as the image runs them', () => {
   const topic = `test.${randomUUID()}`;
   const tenant = `t_${randomBytes(6).toString('hex')}`;
   const running = new Map<Name, Running>();
-  const kafka = createKafka({ brokers: stack.KAFKA_BROKERS, clientId: 'bundle-test' });
+  const kafka = stackKafka(stack, 'bundle-test');
+  const sinkGroup = `bundle-test-${randomUUID()}`;
 
   async function start(service: Name, users: string): Promise<Running> {
     const dir = path.join(work, service);
@@ -105,7 +106,8 @@ describe('service bundles as the image runs them', () => {
       CLICKHOUSE_READER_PASSWORD: stack.CLICKHOUSE_READER_PASSWORD,
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: `${topic}.dlq`,
-      SINK_GROUP_ID: `bundle-test-${randomUUID()}`,
+      KAFKA_TENANT_TOPIC_PREFIX: `${topic}.t.`,
+      SINK_GROUP_ID: sinkGroup,
       AUTH_USERS_FILE: users,
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -153,6 +155,14 @@ describe('service bundles as the image runs them', () => {
       { topic, partitions: 2 },
       { topic: `${topic}.dlq`, partitions: 1 },
     ]);
+    // The bundles authenticate as compose configures them (each service's own principal): their
+    // ACLs on this test's topics and group.
+    const names = {
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+      KAFKA_TENANT_TOPIC_PREFIX: `${topic}.t.`,
+    };
+    await applyAcls(admin, serviceAcls(aclTopicsOf({ ...stack, ...names }, { sink: sinkGroup })));
     await admin.disconnect();
   });
 

@@ -9,9 +9,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackSchema } from '@audit/config';
-import { loadLocalStackConfig } from '@audit/stack';
+import {
+  aclTopicsOf,
+  describeAcl,
+  SERVICE_PRINCIPALS,
+  serviceAcls,
+  tenantAcls,
+  tenantTopic,
+} from '@audit/kafka';
+import { BROKER_PRINCIPAL, DEV_TENANTS, loadLocalStackConfig } from '@audit/stack';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { authProperties, bootstrapUsers } from '../../packages/stack/src/kafka-auth.ts';
 import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
 import { queryConfigSchema } from '../../services/query-api/src/config.ts';
 import { sealerConfigSchema } from '../../services/sealer/src/config.ts';
@@ -240,8 +249,8 @@ describe('Kafka in compose', () => {
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
     expect(env.KAFKA_NODE_ID).toBe('1');
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`1@kafka:${local.KAFKA_CONTROLLER_PORT}`);
-    expect(env.KAFKA_LISTENERS).toBe('PLAINTEXT://:9092,CONTROLLER://:9093,INTERNAL://:19092');
-    expect(env.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://127.0.0.1:9092,INTERNAL://kafka:19092');
+    expect(env.KAFKA_LISTENERS).toBe('HOST://:9092,CONTROLLER://:9093,INTERNAL://:19092');
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toBe('HOST://127.0.0.1:9092,INTERNAL://kafka:19092');
     expect(env.KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
     expect(env.KAFKA_HEAP_OPTS).toBe(`-Xmx${local.KAFKA_HEAP} -Xms${local.KAFKA_HEAP}`);
     const rf = Object.entries(env).filter(([k]) => /_REPLICATION_FACTOR$|_MIN_ISR$/.test(k));
@@ -256,7 +265,7 @@ describe('Kafka in compose', () => {
     expect(stackDefaults.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
   });
 
-  it('creates the four topics idempotently with the local stack’s partition counts', () => {
+  it('creates the four topics and the dev tenants’ topics idempotently with the local stack’s partition counts', () => {
     const init = svc('kafka-init');
     expect(init.entrypoint).toEqual(['/bin/bash', '-ec']);
     const script = [init.command ?? []].flat().join(' ');
@@ -265,7 +274,7 @@ describe('Kafka in compose', () => {
       creates.map((c) => {
         expect(c).toContain('--if-not-exists');
         expect(c).toContain('--replication-factor 1');
-        expect(c).toContain('--bootstrap-server kafka:19092');
+        expect(c).toContain('--bootstrap-server kafka:19092 --command-config /tmp/admin.properties');
         expect(c).toMatch(/^\s*\/opt\/kafka\/bin\/kafka-topics\.sh /);
         return [/--topic (\S+)/.exec(c)?.[1], Number(/--partitions (\d+)/.exec(c)?.[1])];
       }),
@@ -275,16 +284,109 @@ describe('Kafka in compose', () => {
       [stackDefaults.KAFKA_DLQ_TOPIC]: 1,
       [stackDefaults.KAFKA_LEAVES_TOPIC]: 1,
       [stackDefaults.KAFKA_CHECKPOINTS_TOPIC]: 1,
+      ...Object.fromEntries(
+        DEV_TENANTS.map((t) => [
+          tenantTopic(stackDefaults.KAFKA_TENANT_TOPIC_PREFIX, t),
+          stackDefaults.KAFKA_TOPIC_PARTITIONS,
+        ]),
+      ),
     });
     expect(topics).toEqual({
       'audit.events': 6,
       'audit.events.dlq': 1,
       'audit.leaves': 1,
       'audit.checkpoints': 1,
+      'audit.t.acme': 6,
+      'audit.t.globex': 6,
     });
     // The published checkpoints are the verifier's copy outside the database: never expired.
     const checkpoints = creates.find((c) => c.includes(`--topic ${stackDefaults.KAFKA_CHECKPOINTS_TOPIC} `));
     expect(checkpoints).toContain('--config retention.ms=-1');
+  });
+});
+
+describe('Kafka authentication in compose (the local stack’s, packages/stack/src/kafka-auth.ts)', () => {
+  const local = loadLocalStackConfig({});
+  const kafka = svc('kafka');
+  const env = environment(kafka);
+  const script = [kafka.command ?? []].flat().join(' ');
+
+  it('requires SASL on every listener: SCRAM-SHA-512 for clients and brokers, PLAIN on the controller', () => {
+    expect(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP).toBe(
+      'HOST:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,INTERNAL:SASL_PLAINTEXT',
+    );
+    // The same broker properties as the local stack's, by name (the image maps KAFKA_A_B to a.b).
+    const props = Object.fromEntries(
+      authProperties(local)
+        .filter((p) => !p.includes('jaas.config'))
+        .map((p) => p.split(/=(.*)/s, 2) as [string, string]),
+    );
+    const asEnv = (k: string) => `KAFKA_${k.replace(/-/g, '___').replace(/\./g, '_').toUpperCase()}`;
+    for (const [k, v] of Object.entries(props)) {
+      if (k === 'super.users') expect(env[asEnv(k)], k).toBe(`User:${BROKER_PRINCIPAL};User:admin`);
+      else expect(env[asEnv(k)], k).toBe(v);
+    }
+    for (const listener of ['HOST', 'INTERNAL']) {
+      expect(env[`KAFKA_LISTENER_NAME_${listener}_SCRAM___SHA___512_SASL_JAAS_CONFIG`]).toBe(
+        `org.apache.kafka.common.security.scram.ScramLoginModule required username="${BROKER_PRINCIPAL}" password="${local.KAFKA_BROKER_PASSWORD}";`,
+      );
+    }
+    expect(env.KAFKA_LISTENER_NAME_CONTROLLER_PLAIN_SASL_JAAS_CONFIG).toContain(
+      `user_${BROKER_PRINCIPAL}="${local.KAFKA_BROKER_PASSWORD}"`,
+    );
+  });
+
+  it('formats the storage with the local stack’s SCRAM users, once, then runs the image’s own start', () => {
+    const added = [
+      ...script.matchAll(/--add-scram "SCRAM-SHA-512=\[name=([^,]+),password=\$\$(\w+)\]"/g),
+    ].map((m) => ({ name: m[1], password: env[m[2]!] }));
+    expect(added).toEqual(bootstrapUsers(local));
+    expect(script).toContain('if [ ! -e /var/lib/kafka/data/meta.properties ]');
+    expect(script).toMatch(/exec \/etc\/kafka\/docker\/run$/);
+    // No password variable named KAFKA_*: the image would write it into the broker properties.
+    expect(Object.keys(env).filter((k) => k.startsWith('KAFKA_') && k.endsWith('_PASSWORD'))).toEqual([]);
+    expect(Object.keys(env).filter((k) => k.startsWith('AUDIT_KAFKA_')).length).toBe(
+      bootstrapUsers(local).length,
+    );
+  });
+
+  it('applies exactly the ACLs of packages/kafka/src/acls.ts', () => {
+    const init = [svc('kafka-init').command ?? []].flat().join(' ');
+    const cmds = init.split('&&').filter((c) => c.includes('kafka-acls.sh'));
+    const op = (o: string) => o.toUpperCase().replace(/-/g, '_');
+    const got = cmds.map((c) => {
+      expect(c).toContain('--bootstrap-server kafka:19092 --command-config /tmp/admin.properties --add');
+      const resource = /--(topic|group) (\S+)/.exec(c)!;
+      return {
+        principal: /--allow-principal (\S+)/.exec(c)?.[1],
+        operation: op(/--operation (\S+)/.exec(c)?.[1] ?? ''),
+        resourceType: resource[1]!.toUpperCase(),
+        resourceName: resource[2],
+        pattern: c.includes('--resource-pattern-type prefixed') ? 'PREFIXED' : 'LITERAL',
+      };
+    });
+    const want = [
+      ...serviceAcls(aclTopicsOf(stackDefaults)),
+      ...DEV_TENANTS.flatMap((t) => tenantAcls(stackDefaults.KAFKA_TENANT_TOPIC_PREFIX, t)),
+    ].map(describeAcl);
+    expect(got).toEqual(want);
+  });
+
+  it('gives each Kafka service its own principal and the password the broker was formatted with', () => {
+    const users = Object.fromEntries(bootstrapUsers(local).map((u) => [u.name, u.password]));
+    const expected = {
+      'ingest-api': SERVICE_PRINCIPALS.ingest,
+      sink: SERVICE_PRINCIPALS.sink,
+      sealer: SERVICE_PRINCIPALS.sealer,
+      // The query API publishes the records of reads (docs/access-audit.md).
+      'query-api': SERVICE_PRINCIPALS.query,
+    };
+    for (const [service, principal] of Object.entries(expected)) {
+      const e = environment(svc(service));
+      expect(e.KAFKA_SASL_MECHANISM, service).toBe('scram-sha-512');
+      expect(e.KAFKA_SASL_USERNAME, service).toBe(principal.username);
+      expect(e.KAFKA_SASL_PASSWORD, service).toBe(users[principal.username]);
+    }
   });
 });
 

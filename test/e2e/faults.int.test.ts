@@ -1,4 +1,3 @@
-import { createKafka } from '@audit/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkStored,
@@ -65,11 +64,7 @@ describe('faults in our own processes', () => {
   });
 
   it('poison messages on the topic go to the DLQ and the partition keeps flowing', async () => {
-    const kafka = createKafka({
-      brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
-      clientId: 'poison',
-    });
-    const producer = kafka.producer({ idempotent: true });
+    const producer = p.kafka.producer({ idempotent: true });
     await producer.connect();
     const good = [makeEvent(1, 'poison'), makeEvent(2, 'poison')];
     const { normalizeEvent, serializeEvent } = await import('@audit/schema');
@@ -91,7 +86,7 @@ describe('faults in our own processes', () => {
     });
     await producer.disconnect();
 
-    const admin = kafka.admin();
+    const admin = p.kafka.admin();
     await admin.connect();
     const dlqTopic = `${p.topic}.dlq`;
     let dlq = 0;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createAuth } from '@audit/auth';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka, createTopicsReady } from '@audit/kafka';
+import { createTopicsReady, stackKafka } from '@audit/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceProcess, startService, TEST_JWT_SECRET } from './harness.ts';
 import { makeEvent } from './pipeline.ts';
@@ -96,7 +96,7 @@ describe('per-tenant limits and login brute force on the real stack', () => {
 
   beforeAll(async () => {
     const topic = `test.limits.${id}`;
-    const kafka = createKafka({ brokers: stack.KAFKA_BROKERS, clientId: `limits-${id}` });
+    const kafka = stackKafka(stack, `limits-${id}`);
     const ka = kafka.admin();
     await ka.connect();
     await createTopicsReady(ka, [

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAuth } from '@audit/auth';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka, createTopicsReady, type Kafka } from '@audit/kafka';
+import { aclTopicsOf, type Kafka, provisionPipeline, removeAcls, stackKafka } from '@audit/kafka';
 import { type AuditEvent, normalizeEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import { parsePublished, type VerifyReport, verifyTrail } from '@audit/tlog';
 import { generateNoteKey, nodeSha256 } from '@audit/tlog/node';
@@ -69,14 +69,20 @@ export async function startPipeline(name: string, stackEnv: Record<string, strin
   const topic = `test.${name}.${id}`;
   const dlq = `${topic}.dlq`;
   const tenant = `e2e_${name}_${id}`.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: `e2e-${name}` });
+  // The harness is the admin; the services authenticate as themselves, with their ACLs on
+  // exactly this pipeline's topics and groups.
+  const kafka = stackKafka(cfg, `e2e-${name}`);
+  const names = {
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: dlq,
+    KAFKA_LEAVES_TOPIC: `${topic}.leaves`,
+    KAFKA_CHECKPOINTS_TOPIC: `${topic}.checkpoints`,
+    KAFKA_TENANT_TOPIC_PREFIX: `${topic}.t.`,
+  };
+  const groups = { sink: `e2e-sink-${id}`, sealer: `e2e-sealer-${id}` };
   const admin = kafka.admin();
   await admin.connect();
-  await createTopicsReady(admin, [
-    { topic, partitions: 6 },
-    { topic: dlq, partitions: 1 },
-    { topic: `${topic}.leaves`, partitions: 1 },
-  ]);
+  const acl = await provisionPipeline(admin, aclTopicsOf(names, groups), { partitions: 6 });
   await admin.disconnect();
 
   const logDir = path.join(os.tmpdir(), `audit-e2e-${name}-${id}`);
@@ -84,12 +90,9 @@ export async function startPipeline(name: string, stackEnv: Record<string, strin
   const witnessFile = path.join(logDir, 'witness.ndjson');
   const env = {
     ...stackEnv,
-    KAFKA_TOPIC: topic,
-    KAFKA_DLQ_TOPIC: dlq,
-    KAFKA_LEAVES_TOPIC: `${topic}.leaves`,
-    KAFKA_CHECKPOINTS_TOPIC: `${topic}.checkpoints`,
-    SINK_GROUP_ID: `e2e-sink-${id}`,
-    SEALER_GROUP_ID: `e2e-sealer-${id}`,
+    ...names,
+    SINK_GROUP_ID: groups.sink,
+    SEALER_GROUP_ID: groups.sealer,
     SEALER_SIGNING_KEY: key.privateKey,
     SEALER_WITNESS_FILE: witnessFile,
     SEAL_INTERVAL_MS: '500',
@@ -119,6 +122,10 @@ export async function startPipeline(name: string, stackEnv: Record<string, strin
     stop: async () => {
       await Promise.all([ingest.kill('SIGTERM'), query.kill('SIGTERM'), sink.kill('SIGTERM')]);
       await sealer.kill('SIGTERM');
+      const a = kafka.admin();
+      await a.connect();
+      await removeAcls(a, acl).catch(() => {});
+      await a.disconnect();
     },
   };
 }

@@ -9,7 +9,7 @@ import { createAuth } from '@audit/auth';
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
-import { createKafka, createTopicsReady, type Kafka } from '@audit/kafka';
+import { createTopicsReady, type Kafka, stackKafka } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import type { PrivateStack } from '@audit/stack';
@@ -67,7 +67,7 @@ export function makeEvents(tenant: string, n: number, start = 0): AuditEvent[] {
 export async function startTrail(stack: PrivateStack, extra: Record<string, string> = {}): Promise<Trail> {
   const env = { ...process.env, ...stack.env, ...extra };
   const stackCfg = loadConfig(stackSchema, env);
-  const kafka = createKafka({ brokers: stackCfg.KAFKA_BROKERS, clientId: 'integrity-test' });
+  const kafka = stackKafka(stackCfg, 'integrity-test');
   const admin = createClickHouse(stackCfg, 'admin');
   const sink = await startSink({
     config: loadSinkConfig({ ...env, PORT: '0', SINK_BATCH_MAX_WAIT_MS: '200', SINK_RETRY_MAX_MS: '2000' }),

@@ -10,7 +10,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka, createTopicsReady, type KafkaMessage, type Message } from '@audit/kafka';
+import {
+  aclTopicsOf,
+  applyAcls,
+  createTopicsReady,
+  type KafkaMessage,
+  type Message,
+  serviceAcls,
+  stackKafka,
+} from '@audit/kafka';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../packages/http/src/index.ts';
@@ -20,7 +28,7 @@ import { startSink } from '../../services/sink/src/sink.ts';
 import { root } from './metrics-catalog.ts';
 
 const stack = loadConfig(stackSchema);
-const kafka = createKafka({ brokers: stack.KAFKA_BROKERS, clientId: 'ops-dlq-replay-test' });
+const kafka = stackKafka(stack, 'ops-dlq-replay-test');
 const ch = createClickHouse(stack, 'admin');
 const id = randomUUID();
 const topic = `test.${id}`;
@@ -93,6 +101,16 @@ beforeAll(async () => {
     { topic, partitions: 1 },
     { topic: dlqTopic, partitions: 1 },
   ]);
+  // The sink under test authenticates as itself: its ACLs on this test's topics and group.
+  await applyAcls(
+    admin,
+    serviceAcls(
+      aclTopicsOf(
+        { ...stack, KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: dlqTopic, KAFKA_TENANT_TOPIC_PREFIX: `${topic}.t.` },
+        { sink: `sink-${id}` },
+      ),
+    ),
+  );
   await admin.disconnect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -154,6 +172,7 @@ describe('DLQ replay', () => {
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlqTopic,
       SINK_GROUP_ID: `sink-${id}`,
+      KAFKA_TENANT_TOPIC_PREFIX: `${topic}.t.`,
       PORT: '0',
       SINK_BATCH_MAX_WAIT_MS: '200',
     });

@@ -6,9 +6,11 @@
  * services' zod schemas (and each config parses), secrets only by reference, and images and
  * ports against docker-compose.yml. Where kubectl exists, `kubectl kustomize` must build it.
  */
+
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SERVICE_PRINCIPALS } from '@audit/kafka';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
@@ -68,7 +70,7 @@ const SERVICES: Record<string, ServiceSpec> = {
     schema: ingestConfigSchema,
     portKey: 'PORT',
     hostKey: 'HOST',
-    secrets: [],
+    secrets: ['KAFKA_SASL_PASSWORD'],
     shutdownSeconds: 30,
     hpa: true,
   },
@@ -76,7 +78,7 @@ const SERVICES: Record<string, ServiceSpec> = {
     schema: sinkConfigSchema,
     portKey: 'PORT',
     hostKey: 'HOST',
-    secrets: ['CLICKHOUSE_WRITER_PASSWORD'],
+    secrets: ['CLICKHOUSE_WRITER_PASSWORD', 'KAFKA_SASL_PASSWORD'],
     shutdownSeconds: 30,
     hpa: false,
   },
@@ -92,7 +94,7 @@ const SERVICES: Record<string, ServiceSpec> = {
     schema: sealerConfigSchema,
     portKey: 'PORT',
     hostKey: 'HOST',
-    secrets: ['CLICKHOUSE_SEALER_PASSWORD'],
+    secrets: ['CLICKHOUSE_SEALER_PASSWORD', 'KAFKA_SASL_PASSWORD'],
     shutdownSeconds: 30,
     hpa: false,
   },
@@ -243,6 +245,14 @@ describe('Kubernetes manifests', () => {
         const cfg = parsed as unknown as { data: Record<string, unknown> };
         expect(cfg.data[spec.portKey]).toBe(port);
         expect(cfg.data[spec.hostKey]).toBe('0.0.0.0');
+        const principal = { 'ingest-api': 'ingest', sink: 'sink', sealer: 'sealer' }[name] as
+          | keyof typeof SERVICE_PRINCIPALS
+          | undefined;
+        if (principal) {
+          // Its own Kafka principal (and ACLs), authenticated with SCRAM; the password from a Secret.
+          expect(cfg.data.KAFKA_SASL_USERNAME).toBe(SERVICE_PRINCIPALS[principal].username);
+          expect(cfg.data.KAFKA_SASL_MECHANISM).toBe('scram-sha-512');
+        }
         if (name === 'ingest-api' || name === 'query-api') {
           // Production verifies identity-provider tokens; /login stays off.
           expect(cfg.data.AUTH_JWKS_URL).toMatch(/^https:\/\//);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { createClickHouse } from '@audit/clickhouse';
-import { createKafka } from '@audit/kafka';
+import { stackKafka } from '@audit/kafka';
 import { freePort, loadLocalStackConfig, stackDown, stackStatus } from '@audit/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BannerContext, EXAMPLE_TENANT, exampleQueries, verifyCommand } from '../../scripts/banner.ts';
@@ -91,7 +91,7 @@ describe('npm start on a fresh stack', () => {
 
   /** Sum of the events topic's end offsets, once the sink has committed all of it. */
   async function drainedTopicEnd(): Promise<bigint> {
-    const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'start-test' });
+    const kafka = stackKafka(cfg, 'start-test');
     const admin = kafka.admin();
     await admin.connect();
     try {

@@ -20,6 +20,28 @@ export const stackSchema = z.object({
   KAFKA_LEAVES_TOPIC: env.str('audit.leaves'),
   /** Signed checkpoints the sealer publishes off the database; unlimited retention. */
   KAFKA_CHECKPOINTS_TOPIC: env.str('audit.checkpoints'),
+  /**
+   * Prefix of the tenants' own topics for direct producers: `<prefix><tenant_id>`, writable only
+   * by that tenant's Kafka principal; the sink reads them all and checks each message's tenant_id.
+   */
+  KAFKA_TENANT_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, 'must be a Kafka topic name prefix')
+    .default('audit.t.'),
+  /**
+   * SASL mechanism of the brokers' client listener: `scram-sha-512` (the local stack's, compose's
+   * and Kubernetes'), `scram-sha-256`, `plain` (only over TLS), or `none` for a broker without
+   * authentication. Every client (services, tools, tests) authenticates with it.
+   */
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-512', 'scram-sha-256', 'plain', 'none']).default('scram-sha-512'),
+  /** Connect with TLS (SASL_SSL listeners); the system CAs verify the broker unless KAFKA_SSL_CA_FILE is set. */
+  KAFKA_SSL: env.bool(false),
+  /** PEM file of the CA that signed the brokers' certificates (with KAFKA_SSL). */
+  KAFKA_SSL_CA_FILE: z.string().default(''),
+  /** Kafka administrative principal (a super user): the stack tool, tenant provisioning, DLQ replay and tests, never a service. */
+  KAFKA_ADMIN_USERNAME: env.str('admin'),
+  /** Password of `KAFKA_ADMIN_USERNAME`. */
+  KAFKA_ADMIN_PASSWORD: env.str('admin-dev-password'),
   /** Partitions of the events topic when the local stack creates it. */
   KAFKA_TOPIC_PARTITIONS: env.int(6, 1, 1024),
   /** ClickHouse HTTP endpoint. */

@@ -1,4 +1,5 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import type { KafkaAuth } from './auth.ts';
 import { type KafkaLogLevel, kafkaLogLevel } from './log-levels.ts';
 
 /** Minimal logger interface so this package does not depend on pino. */
@@ -17,6 +18,8 @@ export interface KafkaClientOptions {
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
   retries?: number;
+  /** SASL and TLS (auth.ts: `kafkaAuth(config)`); absent: an unauthenticated plaintext connection. */
+  auth?: KafkaAuth;
   extra?: Partial<KafkaConfig>;
 }
 
@@ -29,6 +32,8 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
+    ...(opts.auth?.sasl ? { sasl: opts.auth.sasl } : {}),
+    ...(opts.auth?.ssl ? { ssl: opts.auth.ssl } : {}),
     connectionTimeout: opts.connectionTimeoutMs ?? 3000,
     requestTimeout: opts.requestTimeoutMs ?? 10_000,
     retry: { retries: opts.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5000 },

@@ -1,10 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { TENANT_TOPIC_ID } from '@audit/kafka';
 import { clickhouseVersion } from './clickhouse.ts';
 import { loadLocalStackConfig } from './config.ts';
-import { kafkaMetadataVersion } from './kafka.ts';
+import { ensureKafkaJars, kafkaMetadataVersion } from './kafka.ts';
+import { provisionTenantProducer } from './kafka-auth.ts';
 import { downPrivateStacks } from './private-stack.ts';
 import { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';
 
-const usage = 'usage: stack <up [--reset]|down [--all]|status|reset>';
+const usage =
+  'usage: stack <up [--reset]|down [--all]|status|reset|tenant <tenant_id> [--password-file <file>]>';
 
 async function main(argv: string[]) {
   const [command, ...flags] = argv;
@@ -41,6 +46,29 @@ async function main(argv: string[]) {
         `clickhouse ${chUp ? 'up' : 'down'}  pid=${s.clickhouse.pid ?? '-'}  ${cfg.CLICKHOUSE_URL}  ${chVersion}`,
       );
       return kafkaUp && chUp ? 0 : 3;
+    }
+    case 'tenant': {
+      // A direct producer for one tenant (docs/operations.md, "Kafka authentication"): its topic,
+      // SCRAM credential and ACL, on whatever broker KAFKA_BROKERS names, as the admin.
+      const [tenant, ...rest] = flags;
+      if (!tenant || !TENANT_TOPIC_ID.test(tenant)) {
+        console.error(`${usage}\n(tenant ids for Kafka: [a-zA-Z0-9._-], 1-200 characters)`);
+        return 2;
+      }
+      const fileAt = rest.indexOf('--password-file');
+      const given =
+        fileAt >= 0 && rest[fileAt + 1]
+          ? fs.readFileSync(rest[fileAt + 1]!, 'utf8').trim()
+          : process.env.KAFKA_TENANT_PASSWORD;
+      const password = given || randomBytes(24).toString('base64url');
+      const libs = ensureKafkaJars(cfg, console.log);
+      const p = await provisionTenantProducer(cfg, libs, tenant, password);
+      console.log(`tenant ${tenant}: topic ${p.topic} (${p.partitions} partitions), principal ${p.username}`);
+      console.log(
+        `  KAFKA_BROKERS=${cfg.KAFKA_BROKERS.join(',')} SASL ${cfg.KAFKA_SASL_MECHANISM.toUpperCase()}`,
+      );
+      if (!given) console.log(`  password (shown once, store it now): ${password}`);
+      return 0;
     }
     default:
       console.error(usage);

@@ -16,6 +16,11 @@ const localSchema = stackSchema.extend({
     .default('4.1.1'),
   /** KRaft controller port of the single-node broker. */
   KAFKA_CONTROLLER_PORT: env.port(9093),
+  /**
+   * Password of the broker's own principal (`kafka-broker`: controller and inter-broker
+   * connections, a super user like the admin).
+   */
+  KAFKA_BROKER_PASSWORD: env.str('broker-dev-password'),
   /** Broker heap; the broker is the biggest process of the stack. */
   KAFKA_HEAP: env.str('512m'),
   /** ClickHouse native protocol port (analysts' clients). */

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createKafka, createTopicsReady } from '@audit/kafka';
+import { stackKafka } from '@audit/kafka';
 import type { LocalStackConfig } from './config.ts';
+import { addScramArgs, authProperties, bootstrapUsers, ensureAccess, kafkaTool } from './kafka-auth.ts';
 import { deployDir, stateDirs } from './paths.ts';
 import { requireFreePort, requireJava17, requireMaven } from './preflight.ts';
 import { managed, portOpen, runningPid, startDetached, stopManaged, tail, waitFor } from './procs.ts';
@@ -11,7 +12,7 @@ export function kafkaProcess(cfg: LocalStackConfig) {
   return managed(stateDirs(cfg.STACK_DIR).run, 'kafka');
 }
 
-function kafkaLibsDir(cfg: LocalStackConfig) {
+export function kafkaLibsDir(cfg: LocalStackConfig) {
   return path.join(cfg.KAFKA_LIBS_DIR, cfg.KAFKA_VERSION);
 }
 
@@ -52,11 +53,12 @@ function serverProperties(cfg: LocalStackConfig, dataDir: string): string {
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${controller}`,
-    `listeners=PLAINTEXT://${broker},CONTROLLER://${controller}`,
-    `advertised.listeners=PLAINTEXT://${broker}`,
+    `listeners=SASL_PLAINTEXT://${broker},CONTROLLER://${controller}`,
+    `advertised.listeners=SASL_PLAINTEXT://${broker}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT',
+    'inter.broker.listener.name=SASL_PLAINTEXT',
+    ...authProperties(cfg),
     `log.dirs=${dataDir}`,
     `num.partitions=${cfg.KAFKA_TOPIC_PARTITIONS}`,
     // A single node: internal topics must fit on one replica or groups never get a coordinator.
@@ -92,15 +94,32 @@ export async function startKafka(
     const props = path.join(dirs.kafka, 'server.properties');
     fs.writeFileSync(props, serverProperties(cfg, dirs.kafkaData));
     const classpath = `${libs}/*`;
+    // The SCRAM credentials of the bootstrap users live in the metadata log from the start.
+    const authMarker = path.join(dirs.kafka, 'scram-bootstrapped');
     if (!fs.existsSync(path.join(dirs.kafkaData, 'meta.properties'))) {
       const format = spawnSync(
         'java',
         // `--cluster-id=`: a random base64url id may start with '-', which the tool's parser takes for an option.
-        ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', props],
+        [
+          '-cp',
+          classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          `--cluster-id=${clusterId()}`,
+          '-c',
+          props,
+          ...addScramArgs(bootstrapUsers(cfg)),
+        ],
         { encoding: 'utf8' },
       );
       if (format.status !== 0)
         throw new Error(`Kafka storage format failed:\n${format.stdout}${format.stderr}`);
+      fs.writeFileSync(authMarker, new Date().toISOString());
+    } else if (!fs.existsSync(authMarker)) {
+      throw new Error(
+        `the Kafka data under ${dirs.kafkaData} was created before the broker required authentication ` +
+          '(no SCRAM users in it); run `pnpm stack:reset` (deletes the local data) and start again',
+      );
     }
     startDetached(
       proc,
@@ -138,28 +157,21 @@ function clusterId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url');
 }
 
-/** Creates the events, dead-letter, leaves and checkpoints topics if missing; safe to run any number of times. */
+/**
+ * Creates the events, dead-letter, leaves and checkpoints topics and the dev tenants' topics if
+ * missing, and the services' and tenants' ACLs; safe to run any number of times.
+ */
 export async function ensureTopics(cfg: LocalStackConfig) {
-  const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'audit-stack', retries: 0 });
-  const admin = kafka.admin();
+  const kafka = stackKafka(cfg, 'audit-stack', { retries: 0 });
   const deadline = Date.now() + cfg.STACK_TIMEOUT_SECONDS * 1000;
   for (;;) {
     try {
-      await admin.connect();
-      await createTopicsReady(admin, [
-        { topic: cfg.KAFKA_TOPIC, partitions: cfg.KAFKA_TOPIC_PARTITIONS },
-        { topic: cfg.KAFKA_DLQ_TOPIC, partitions: 1 },
-        // Tamper evidence (docs/integrity.md): one partition = one order; checkpoints are kept forever.
-        { topic: cfg.KAFKA_LEAVES_TOPIC, partitions: 1 },
-        { topic: cfg.KAFKA_CHECKPOINTS_TOPIC, partitions: 1, configs: { 'retention.ms': '-1' } },
-      ]);
+      await ensureAccess(cfg, kafka);
       return;
     } catch (err) {
       if (Date.now() > deadline)
         throw new Error(`Kafka is up but topics could not be created: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 500));
-    } finally {
-      await admin.disconnect().catch(() => {});
     }
   }
 }
@@ -170,18 +182,6 @@ export async function ensureTopics(cfg: LocalStackConfig) {
  */
 export function kafkaMetadataVersion(cfg: LocalStackConfig): string | undefined {
   const libs = kafkaLibsDir(cfg);
-  const out = spawnSync(
-    'java',
-    [
-      `-Dlog4j2.configurationFile=${path.join(deployDir, 'local/kafka/log4j2.properties')}`,
-      '-cp',
-      `${libs}/*`,
-      'org.apache.kafka.tools.FeatureCommand',
-      '--bootstrap-server',
-      cfg.KAFKA_BROKERS.join(','),
-      'describe',
-    ],
-    { encoding: 'utf8', timeout: 20_000 },
-  );
+  const out = kafkaTool(cfg, libs, 'org.apache.kafka.tools.FeatureCommand', ['describe']);
   return /Feature: metadata\.version\t.*FinalizedVersionLevel: (\S+)/.exec(out.stdout)?.[1];
 }

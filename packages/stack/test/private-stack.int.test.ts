@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka } from '@audit/kafka';
+import { stackKafka } from '@audit/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PrivateStack, startPrivateStack } from '../src/index.ts';
 import { portOpen } from '../src/procs.ts';
@@ -17,7 +17,7 @@ describe('a private stack survives server restarts with its data', () => {
 
   it('Kafka: a stopped broker closes its port; restarted, it still has the acknowledged messages', async () => {
     const cfg = loadConfig(stackSchema, { ...process.env, ...stack.env });
-    const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'restart' });
+    const kafka = stackKafka(cfg, 'restart');
     const producer = kafka.producer({ idempotent: true });
     await producer.connect();
     await producer.send({

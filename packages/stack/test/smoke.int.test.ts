@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createKafka, createTopicsReady } from '@audit/kafka';
+import { createTopicsReady, stackKafka } from '@audit/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const cfg = loadConfig(stackSchema);
 
 describe('the stack is real', () => {
   it('Kafka: 1,000 messages produced come back through a consumer group', async () => {
-    const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'smoke' });
+    const kafka = stackKafka(cfg, 'smoke');
     const topic = `smoke.${randomUUID()}`;
     const admin = kafka.admin();
     await admin.connect();

@@ -7,7 +7,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createAuth } from '@audit/auth';
-import { CompressionTypes, createKafka, type Kafka } from '@audit/kafka';
+import { loadConfig, stackSchema } from '@audit/config';
+import {
+  aclTopicsOf,
+  applyAcls,
+  CompressionTypes,
+  type Kafka,
+  SERVICE_PRINCIPALS,
+  serviceAcls,
+  stackKafka,
+} from '@audit/kafka';
 import autocannon from 'autocannon';
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -26,6 +35,8 @@ const event = (i: number) => ({
   event_details: { plan: 'pro', amount: i * 3, tags: ['a', 'b'], nested: { ip_country: 'DE', ok: true } },
 });
 
+const stack = loadConfig(stackSchema, { ...process.env, KAFKA_BROKERS: BROKERS });
+
 async function createTopic(kafka: Kafka): Promise<string> {
   const topic = `bench.${randomUUID()}`;
   const admin = kafka.admin();
@@ -34,6 +45,12 @@ async function createTopic(kafka: Kafka): Promise<string> {
     topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
     waitForLeaders: true,
   });
+  // The ingest API under test authenticates as itself: its WRITE ACL on this topic.
+  const ingest = `User:${SERVICE_PRINCIPALS.ingest.username}`;
+  await applyAcls(
+    admin,
+    serviceAcls({ ...aclTopicsOf(stack), events: topic }).filter((a) => a.principal === ingest),
+  );
   await admin.disconnect();
   return topic;
 }
@@ -156,7 +173,7 @@ async function rawProducer(
   };
 }
 
-const kafka = createKafka({ brokers: BROKERS.split(','), clientId: 'ingest-load' });
+const kafka = stackKafka(stack, 'ingest-load');
 const auth = await createAuth({ AUTH_JWT_SECRET: SECRET });
 const token = await auth.issueToken({ subject: 'load', tenant: 'bench', scopes: ['events:write'] });
 const single = JSON.stringify(event(1));

@@ -10,6 +10,7 @@ import {
   tlsSchema,
 } from '@audit/config';
 import { credentialsConfigSchema } from '@audit/credentials';
+import { kafkaAuthSchema, SERVICE_PRINCIPALS } from '@audit/kafka';
 import { z } from 'zod';
 import type { BodyLimits } from './body.ts';
 
@@ -27,6 +28,7 @@ export const ingestConfigSchema = stackSchema
   .extend(rateLimitSchema({ requestsPerSecond: 1000, requestsBurst: 2000 }).shape)
   .extend(eventRateLimitSchema.shape)
   .extend(tlsSchema.shape)
+  .extend(kafkaAuthSchema(SERVICE_PRINCIPALS.ingest).shape)
   .extend({
     /** HTTP port. */
     PORT: env.port(8080),

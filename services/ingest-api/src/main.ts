@@ -10,7 +10,7 @@ import {
   rateLimitRefusals,
   startServer,
 } from '@audit/http';
-import { createKafka } from '@audit/kafka';
+import { serviceKafka } from '@audit/kafka';
 import { createKafkaPublisher } from '@audit/publisher';
 import { createByteGate } from './admission.ts';
 import { createApp } from './app.ts';
@@ -35,7 +35,7 @@ const auth = await createAuth(config, {
   trustProxyHops: limits.trustProxyHops,
   revocations: credentials.revocations,
 });
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'ingest-api', logger });
+const kafka = serviceKafka(config, 'ingest-api', { logger });
 const publisher = createKafkaPublisher({
   kafka,
   topic: config.KAFKA_TOPIC,

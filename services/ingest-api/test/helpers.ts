@@ -5,11 +5,11 @@ import { type StoredEventsLookup, storedEventsLookup } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import {
-  createKafka,
   createTopicsReady,
   type Kafka,
   type KafkaClientOptions,
   type KafkaMessage,
+  stackKafka,
 } from '@audit/kafka';
 import { createKafkaPublisher, type EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
@@ -48,10 +48,9 @@ export const DEFAULT_LIMITS: BodyLimits = {
 
 export const newTenant = () => `t_${randomBytes(6).toString('hex')}`;
 
+/** The admin's client (it creates and reads the tests' topics); the proxy's, with a socket factory. */
 export function kafkaClient(socketFactory?: ISocketFactory): Kafka {
-  return createKafka({
-    brokers: BROKERS,
-    clientId: `ingest-test-${randomUUID().slice(0, 8)}`,
+  return stackKafka(stack, `ingest-test-${randomUUID().slice(0, 8)}`, {
     ...(socketFactory ? { extra: { socketFactory } } : {}),
   });
 }

@@ -1,6 +1,7 @@
 import { authConfigSchema } from '@audit/auth';
 import { checkTlsPair, env, loadConfig, rateLimitSchema, stackSchema, tlsSchema } from '@audit/config';
 import { credentialsConfigSchema } from '@audit/credentials';
+import { kafkaAuthSchema, SERVICE_PRINCIPALS } from '@audit/kafka';
 import { z } from 'zod';
 
 /**
@@ -11,6 +12,7 @@ import { z } from 'zod';
 export const queryConfigSchema = stackSchema
   .extend(authConfigSchema.shape)
   .extend(credentialsConfigSchema.shape)
+  .extend(kafkaAuthSchema(SERVICE_PRINCIPALS.query).shape)
   .extend({
     /** HTTP port. */
     PORT: env.port(8081),

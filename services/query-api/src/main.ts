@@ -10,7 +10,7 @@ import {
   rateLimitRefusals,
   startServer,
 } from '@audit/http';
-import { createKafka } from '@audit/kafka';
+import { serviceKafka } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { recordAdminActions } from './access-log.ts';
 import { createApp } from './app.ts';
@@ -24,7 +24,7 @@ const clickhouse = createClickHouse(config, 'reader', {
   requestTimeoutMs: (Math.max(config.QUERY_TIMEOUT_SECONDS, config.QUERY_EXPORT_TIMEOUT_SECONDS) + 5) * 1000,
 });
 // Records of reads and management actions go into the tenants' trails through the events topic.
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'query-api', logger });
+const kafka = serviceKafka(config, 'query-api', { logger });
 const accessLog = createKafkaPublisher({
   kafka,
   topic: config.KAFKA_TOPIC,

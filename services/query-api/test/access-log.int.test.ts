@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createAuth } from '@audit/auth';
 import type { ClickHouseClient } from '@audit/clickhouse';
 import { createLogger, createMetrics } from '@audit/http';
-import { createKafka, type Kafka } from '@audit/kafka';
+import { type Kafka, stackKafka } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { type AuditEvent, validateKafkaMessage } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ async function recordedBy(fn: () => Promise<void>): Promise<AuditEvent[]> {
 }
 
 beforeAll(async () => {
-  kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'access-log-test', logger });
+  kafka = stackKafka(cfg, 'access-log-test', { logger });
   admin = adminClient();
   await ensureTable();
   await insertEvents(admin, eventsA);

@@ -13,7 +13,7 @@ import {
 } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics, type TenantLimits } from '@audit/http';
-import { createKafka, createTopicsReady } from '@audit/kafka';
+import { createTopicsReady, stackKafka } from '@audit/kafka';
 import { createKafkaPublisher, createPublisherMetrics, type EventPublisher } from '@audit/publisher';
 import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
@@ -116,7 +116,7 @@ let accessTopic: string | undefined;
 async function ensureAccessTopic(): Promise<string> {
   if (accessTopic) return accessTopic;
   const name = `qtest-access-${randomBytes(6).toString('hex')}`;
-  const admin = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'query-api-test', logger }).admin();
+  const admin = stackKafka(cfg, 'query-api-test', { logger }).admin();
   await admin.connect();
   try {
     await createTopicsReady(admin, [{ topic: name, partitions: 1 }]);
@@ -169,7 +169,7 @@ export async function makeApp(
   const topic = await ensureAccessTopic();
   const metrics = createMetrics('query-api-test', false);
   const accessLog = createKafkaPublisher({
-    kafka: createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'query-api-test', logger }),
+    kafka: stackKafka(cfg, 'query-api-test', { logger }),
     topic,
     timeoutMs: 5000,
     retryAfterSeconds: 5,

@@ -1,7 +1,7 @@
 import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { backoffDelay, sleep, tlsFiles } from '@audit/config';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
-import { createKafka, createTopicsReady, durableProducer, type Kafka } from '@audit/kafka';
+import { createTopicsReady, durableProducer, type Kafka, serviceKafka } from '@audit/kafka';
 import { createApp } from './app.ts';
 import type { SealerConfig } from './config.ts';
 import { loadSigner, verifierKeys } from './keys.ts';
@@ -57,8 +57,7 @@ export async function startSealer(deps: SealerServiceDeps): Promise<RunningSeale
     }
   }
 
-  const kafka =
-    deps.kafka ?? createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.SEALER_CLIENT_ID, logger });
+  const kafka = deps.kafka ?? serviceKafka(cfg, cfg.SEALER_CLIENT_ID, { logger });
   const admin = kafka.admin();
   await admin.connect();
   try {

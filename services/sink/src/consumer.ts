@@ -1,6 +1,6 @@
 import type { StoredEventRow, StoredEventsLookup } from '@audit/clickhouse';
 import type { Logger } from '@audit/http';
-import type { EachBatchPayload, Kafka } from '@audit/kafka';
+import { type EachBatchPayload, type Kafka, TENANT_TOPIC_ID, topicTenant } from '@audit/kafka';
 import { type Batch, Batcher, partitionKey } from './batcher.ts';
 import type { DlqSender } from './dlq.ts';
 import { FlowControl } from './flow.ts';
@@ -14,6 +14,13 @@ import { WriterPool } from './writer-pool.ts';
 
 export interface SinkConsumerOptions {
   topic: string;
+  /**
+   * Prefix of the tenants' own topics (`<prefix><tenant_id>`), read too and checked against the
+   * events' tenant_id; '' reads the events topic only.
+   */
+  tenantTopicPrefix: string;
+  /** How often to look for new tenant topics. */
+  topicRefreshMs: number;
   groupId: string;
   table: string;
   maxRows: number;
@@ -82,7 +89,15 @@ export class SinkConsumer {
     const o = deps.options;
     this.log = deps.logger.child({ component: 'consumer' });
     this.batcher = new Batcher({ maxRows: o.maxRows, maxBytes: o.maxBytes, maxWaitMs: o.maxWaitMs });
-    this.group = new GroupMember(deps.kafka, o, deps.metrics, deps.logger, {
+    const tenantOf = (topic: string) => {
+      const tenant =
+        o.tenantTopicPrefix && topic !== o.topic ? topicTenant(o.tenantTopicPrefix, topic) : undefined;
+      return tenant !== undefined && TENANT_TOPIC_ID.test(tenant) ? tenant : undefined;
+    };
+    const tenantTopics = o.tenantTopicPrefix
+      ? { isTenantTopic: (t: string) => tenantOf(t) !== undefined, refreshMs: o.topicRefreshMs }
+      : undefined;
+    this.group = new GroupMember(deps.kafka, { ...o, tenantTopics }, deps.metrics, deps.logger, {
       onBatch: (payload) => this.onBatch(payload),
       onRevoke: (topic, partition) => this.revoke(topic, partition),
       // kafkajs refetches from the committed offsets after a join; a partition whose batch is
@@ -108,6 +123,7 @@ export class SinkConsumer {
       options: {
         table: o.table,
         retentionDays: o.retentionDays,
+        topicTenant: tenantOf,
         retryInitialMs: o.retryInitialMs,
         retryMaxMs: o.retryMaxMs,
         crashAfterInsert: o.crashAfterInsert,
@@ -130,6 +146,11 @@ export class SinkConsumer {
   /** Partitions assigned to this instance, as `topic:partition`. */
   assignment(): string[] {
     return this.group.assignment();
+  }
+
+  /** Topics read: the events topic and the tenant topics found so far. */
+  topics(): string[] {
+    return this.group.topics();
   }
 
   private revoke(topic: string, partition: number): void {

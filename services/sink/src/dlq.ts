@@ -3,9 +3,18 @@ import type { IHeaders, Message, Producer } from '@audit/kafka';
 /**
  * Why a message was not stored: `unparseable` (not JSON), `invalid` (not the contract), `expired`
  * (older than the retention: the TTL would delete it on arrival), `conflict` (its event_id is
- * stored with other content: first write wins), `rejected` (ClickHouse refused the row itself).
+ * stored with other content: first write wins), `rejected` (ClickHouse refused the row itself),
+ * `tenant_mismatch` (on a tenant's own topic with another tenant_id), `reserved_type` (a system
+ * `audit.*` event type on a tenant's own topic).
  */
-export type DlqReason = 'unparseable' | 'invalid' | 'expired' | 'conflict' | 'rejected';
+export type DlqReason =
+  | 'unparseable'
+  | 'invalid'
+  | 'expired'
+  | 'conflict'
+  | 'rejected'
+  | 'tenant_mismatch'
+  | 'reserved_type';
 
 /** What the sink keeps of a Kafka message so it can dead-letter the original bytes. */
 export interface SourceMessage {

@@ -1,5 +1,6 @@
 import type { Logger } from '@audit/http';
 import {
+  type Admin,
   type Consumer,
   consumerCrashLevel,
   type EachBatchPayload,
@@ -11,6 +12,11 @@ import type { SinkMetrics } from './metrics.ts';
 
 export interface GroupOptions {
   topic: string;
+  /**
+   * The tenants' own topics (direct producers), subscribed with the events topic: which of the
+   * cluster's topics they are (`isTenantTopic`), and how often to look for new ones.
+   */
+  tenantTopics?: { isTenantTopic: (topic: string) => boolean; refreshMs: number };
   groupId: string;
   fetchMaxBytesPerPartition: number;
   /** See SinkConsumerOptions.maxBufferBytes: one fetch response is kept to a fraction of it. */
@@ -44,6 +50,11 @@ export class GroupMember {
   private readonly abort = new AbortController();
   private readonly highWatermarks = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
+  private readonly admin?: Admin;
+  private readonly subscribed = new Set<string>();
+  private refreshTimer?: NodeJS.Timeout;
+  /** A resubscription or a crash recovery is under way: the other waits for the next round. */
+  private busy = false;
 
   constructor(
     kafka: Kafka,
@@ -65,6 +76,7 @@ export class GroupMember {
       // Kafka-side failures: kafkajs rejoins and restarts the consumer instead of crashing us.
       retry: { retries: 10, restartOnFailure: async () => true },
     });
+    if (o.tenantTopics) this.admin = kafka.admin();
     const ev = this.consumer.events;
     this.consumer.on(ev.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
     this.consumer.on(ev.CRASH, (e) => {
@@ -84,9 +96,59 @@ export class GroupMember {
 
   async start(): Promise<void> {
     await this.consumer.connect();
-    // A new group starts at the earliest offset: events produced before the first sink are kept.
-    await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
+    await this.admin?.connect();
+    const topics = [this.o.topic, ...(await this.tenantTopics())];
+    // A new group starts at the earliest offset: events produced before the first sink are kept
+    // (and a tenant topic found later is read from its beginning too).
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    for (const t of topics) this.subscribed.add(t);
     await this.run();
+    if (this.o.tenantTopics) {
+      this.refreshTimer = setInterval(() => void this.refresh(), this.o.tenantTopics.refreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  /** Topics subscribed to: the events topic and the tenant topics found so far. */
+  topics(): string[] {
+    return [...this.subscribed];
+  }
+
+  private async tenantTopics(): Promise<string[]> {
+    if (!this.admin || !this.o.tenantTopics) return [];
+    const { isTenantTopic } = this.o.tenantTopics;
+    return (await this.admin.listTopics()).filter((t) => t !== this.o.topic && isTenantTopic(t)).sort();
+  }
+
+  /**
+   * kafkajs resolves a subscription once, when the consumer starts: a tenant topic provisioned
+   * later is picked up by stopping the consumer (leaving the group: every partition is revoked
+   * and its batches abandoned uncommitted, to be redelivered), subscribing to it too and running
+   * again. Rare (a new tenant), so simpler than a consumer per topic.
+   */
+  private async refresh(): Promise<void> {
+    if (this.busy || this.stopping) return;
+    this.busy = true;
+    let stopped = false;
+    try {
+      const found = (await this.tenantTopics()).filter((t) => !this.subscribed.has(t));
+      if (found.length === 0 || this.stopping) return;
+      this.log.info({ topics: found }, 'new tenant topics: rejoining the group with them');
+      for (const key of [...this.assigned]) this.revoke(key);
+      this.assigned = new Set();
+      stopped = true;
+      await this.consumer.stop();
+      await this.consumer.subscribe({ topics: found, fromBeginning: true });
+      for (const t of found) this.subscribed.add(t);
+      await this.run();
+      stopped = false;
+    } catch (err) {
+      this.log.warn({ err: String((err as Error)?.message ?? err) }, 'tenant topic refresh failed');
+    } finally {
+      this.busy = false;
+    }
+    // Stopped and not running again: the crash path restarts it (with the subscription kept).
+    if (stopped && !this.stopping) await this.recover();
   }
 
   private run(): Promise<void> {
@@ -116,13 +178,18 @@ export class GroupMember {
   private async recover(): Promise<void> {
     for (const key of [...this.assigned]) this.revoke(key);
     this.assigned = new Set();
-    await restartConsumer(this.consumer, () => this.run(), {
-      initialMs: this.o.retryInitialMs,
-      maxMs: this.o.retryMaxMs,
-      signal: this.abort.signal,
-      logger: this.log,
-      onFailedAttempt: () => this.metrics.retries.inc({ op: 'restart' }),
-    });
+    this.busy = true;
+    try {
+      await restartConsumer(this.consumer, () => this.run(), {
+        initialMs: this.o.retryInitialMs,
+        maxMs: this.o.retryMaxMs,
+        signal: this.abort.signal,
+        logger: this.log,
+        onFailedAttempt: () => this.metrics.retries.inc({ op: 'restart' }),
+      });
+    } finally {
+      this.busy = false;
+    }
   }
 
   private onJoin(memberAssignment: Record<string, number[]>): void {
@@ -203,6 +270,7 @@ export class GroupMember {
   stopFetching(): void {
     this.stopping = true;
     this.abort.abort();
+    clearInterval(this.refreshTimer);
     for (const { topic, partition } of this.partitions()) {
       try {
         this.consumer.pause([{ topic, partitions: [partition] }]);
@@ -213,8 +281,10 @@ export class GroupMember {
   }
 
   /** Commits happened while the consumer was running; kafkajs ignores commits after stop. */
-  disconnect(): Promise<void> {
-    return this.consumer.disconnect();
+  async disconnect(): Promise<void> {
+    clearInterval(this.refreshTimer);
+    await this.consumer.disconnect();
+    await this.admin?.disconnect();
   }
 
   private updateLag(topic: string, partition: number) {

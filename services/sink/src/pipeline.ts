@@ -8,6 +8,7 @@ import { type Held, source } from './held.ts';
 import type { InFlightKeys } from './inflight-keys.ts';
 import type { SinkMetrics } from './metrics.ts';
 import {
+  checkProducer,
   checkRetention,
   encode,
   firstWriteWins,
@@ -41,6 +42,8 @@ export type OnStored = (rows: StoredRow[], range: StoredRange) => Promise<void>;
 export interface PipelineOptions {
   table: string;
   retentionDays: number;
+  /** Which tenant a topic belongs to (a direct producer's own topic), or undefined. */
+  topicTenant: (topic: string) => string | undefined;
   retryInitialMs: number;
   retryMaxMs: number;
   /** Test-only fault injection (SINK_FAULT_CRASH_AFTER_INSERT): SIGKILL after the n-th insert. */
@@ -76,7 +79,7 @@ export class Abandoned extends Error {}
 export type Commit = (flight: Flight, next: bigint) => Promise<void>;
 
 /**
- * validate → retention → encode → first write wins (one id lookup per batch) → insert (grouped by
+ * validate → producer (a tenant topic's tenant) → retention → encode → first write wins (one id lookup per batch) → insert (grouped by
  * month, data errors bisected) → stored hook → DLQ → commit. Each message carries one result
  * (steps.ts); the batch-wide calls to ClickHouse and Kafka return `ok` or `retry`, and a retry
  * repeats that call after a capped backoff, forever, while the partition stays paused — only
@@ -103,13 +106,16 @@ export class BatchPipeline {
       partition,
       nowMs: this.now(),
       retentionDays: this.deps.options.retentionDays,
+      topicTenant: this.deps.options.topicTenant(topic),
       leafHash: this.deps.leafHash,
     };
 
     const results: MessageResult<Row>[] = batch.items.map((msg) => {
       const v = validate(msg, ctx);
       if (v.kind !== 'ok') return v;
-      const fresh = checkRetention(v.value, ctx);
+      const owned = checkProducer(v.value, ctx);
+      if (owned.kind !== 'ok') return owned;
+      const fresh = checkRetention(owned.value, ctx);
       return fresh.kind === 'ok' ? encode(fresh.value, msg, ctx) : fresh;
     });
     const candidates = okIndexes(results);

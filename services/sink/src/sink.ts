@@ -7,7 +7,7 @@ import {
 } from '@audit/clickhouse';
 import { tlsFiles } from '@audit/config';
 import { createMetrics, type HttpMetrics, type Logger, type RunningServer, startServer } from '@audit/http';
-import { createKafka, durableProducer, type Kafka, type Producer } from '@audit/kafka';
+import { durableProducer, type Kafka, type Producer, serviceKafka } from '@audit/kafka';
 import { createApp } from './app.ts';
 import type { SinkConfig } from './config.ts';
 import { SinkConsumer } from './consumer.ts';
@@ -44,6 +44,14 @@ export interface RunningSink {
  */
 export async function startSink(deps: SinkDeps): Promise<RunningSink> {
   const { config: cfg, logger } = deps;
+  const own = [cfg.KAFKA_TOPIC, cfg.KAFKA_DLQ_TOPIC, cfg.KAFKA_LEAVES_TOPIC, cfg.KAFKA_CHECKPOINTS_TOPIC];
+  const clash = own.find((t) => t.startsWith(cfg.KAFKA_TENANT_TOPIC_PREFIX));
+  // The sink would read its own dead letters (or leaves) as a tenant's events.
+  if (clash) {
+    throw new Error(
+      `KAFKA_TENANT_TOPIC_PREFIX ${cfg.KAFKA_TENANT_TOPIC_PREFIX} also matches the topic ${clash}: choose a prefix no service topic starts with`,
+    );
+  }
   const ownClickHouse = !deps.clickhouse;
   const ch =
     deps.clickhouse ?? createClickHouse(cfg, 'writer', { requestTimeoutMs: cfg.SINK_INSERT_TIMEOUT_MS });
@@ -66,8 +74,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     }
   }
 
-  const kafka =
-    deps.kafka ?? createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: cfg.SINK_CLIENT_ID, logger });
+  const kafka = deps.kafka ?? serviceKafka(cfg, cfg.SINK_CLIENT_ID, { logger });
   const producer: Producer = durableProducer(kafka);
   await producer.connect();
   if (cfg.SINK_SEAL) await ensureLeavesTopic(kafka.admin(), cfg.KAFKA_LEAVES_TOPIC);
@@ -100,6 +107,8 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
     onStored,
     options: {
       topic: cfg.KAFKA_TOPIC,
+      tenantTopicPrefix: cfg.KAFKA_TENANT_TOPIC_PREFIX,
+      topicRefreshMs: cfg.SINK_TOPIC_REFRESH_MS,
       groupId: cfg.SINK_GROUP_ID,
       table: eventsTable(cfg.CLICKHOUSE_DATABASE),
       maxRows: cfg.SINK_BATCH_MAX_ROWS,
@@ -133,7 +142,7 @@ export async function startSink(deps: SinkDeps): Promise<RunningSink> {
           host: cfg.HOST,
           tls: tlsFiles(cfg),
         });
-  logger.info({ port: server?.port, topic: cfg.KAFKA_TOPIC, group: cfg.SINK_GROUP_ID }, 'sink started');
+  logger.info({ port: server?.port, topics: consumer.topics(), group: cfg.SINK_GROUP_ID }, 'sink started');
 
   let stopped: Promise<void> | undefined;
   const stop = () => {

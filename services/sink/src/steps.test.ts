@@ -1,6 +1,6 @@
 import type { StoredIdentity } from '@audit/clickhouse';
 import { describe, expect, it } from 'vitest';
-import { firstWriteWins, groupByMonth, type Row } from './steps.ts';
+import { checkProducer, firstWriteWins, groupByMonth, type Row } from './steps.ts';
 
 const row = (offset: number, id: string, hash: string, month = 202601): Row => ({
   offset: String(offset),
@@ -64,5 +64,35 @@ describe('groupByMonth', () => {
     expect(groups[0]!.rows[0]!.offset).toBe('99');
     // Deterministic: the same rows give the same groups.
     expect(groupByMonth(rows)).toEqual(groups);
+  });
+});
+
+describe('checkProducer', () => {
+  const event = (tenant: string, type = 'customer.billed') =>
+    ({ tenant_id: tenant, event_type: type }) as Parameters<typeof checkProducer>[0];
+  const ctx = (topicTenant?: string) => ({
+    topic: 't',
+    partition: 0,
+    nowMs: 0,
+    retentionDays: 365,
+    topicTenant,
+  });
+
+  it("on a tenant's own topic: that tenant's events pass, another tenant_id is tenant_mismatch, audit.* is reserved_type", () => {
+    expect(checkProducer(event('acme'), ctx('acme')).kind).toBe('ok');
+    expect(checkProducer(event('globex'), ctx('acme'))).toMatchObject({
+      kind: 'dlq',
+      reason: 'tenant_mismatch',
+    });
+    expect(checkProducer(event('acme', 'audit.query.performed'), ctx('acme'))).toMatchObject({
+      kind: 'dlq',
+      reason: 'reserved_type',
+    });
+    // A prefix of the reserved namespace is not in it.
+    expect(checkProducer(event('acme', 'auditing.done'), ctx('acme')).kind).toBe('ok');
+  });
+
+  it('on the events topic (the services write it): any tenant, system types too', () => {
+    expect(checkProducer(event('globex', 'audit.query.performed'), ctx()).kind).toBe('ok');
   });
 });

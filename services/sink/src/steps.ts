@@ -1,5 +1,5 @@
 import { eventKey, type StoredEventRow, type StoredIdentity, toRow } from '@audit/clickhouse';
-import { type AuditEvent, retentionProblem, validateKafkaMessage } from '@audit/schema';
+import { type AuditEvent, isReservedEventType, retentionProblem, validateKafkaMessage } from '@audit/schema';
 import type { DlqReason } from './dlq.ts';
 import type { Held } from './held.ts';
 
@@ -56,6 +56,11 @@ export interface MessageContext {
   partition: number;
   nowMs: number;
   retentionDays: number;
+  /**
+   * The tenant whose own topic this is (a direct producer's, KAFKA_TENANT_TOPIC_PREFIX); absent on
+   * the events topic, which only the services write.
+   */
+  topicTenant?: string;
   /** Hex leaf hash of the row as stored (docs/integrity.md); absent: no sealing. */
   leafHash?: (row: StoredEventRow) => string;
 }
@@ -69,6 +74,32 @@ export function validate(msg: Held, ctx: MessageContext): MessageResult<AuditEve
     timestamp: msg.timestamp,
   });
   return v.ok ? ok(v.event) : dlq(v.reason, v.issues);
+}
+
+/**
+ * A tenant's own topic carries that tenant's events only: its principal can write nothing else,
+ * and the tenant_id inside must agree, or one tenant could plant events in another's trail. System
+ * event types (`audit.*`) come from the services on the events topic, never from a tenant.
+ */
+export function checkProducer(event: AuditEvent, ctx: MessageContext): MessageResult<AuditEvent> {
+  if (ctx.topicTenant === undefined) return ok(event);
+  if (event.tenant_id !== ctx.topicTenant) {
+    return dlq('tenant_mismatch', [
+      {
+        path: 'tenant_id',
+        message: `tenant_id ${JSON.stringify(event.tenant_id)} on the topic of tenant ${JSON.stringify(ctx.topicTenant)}`,
+      },
+    ]);
+  }
+  if (isReservedEventType(event.event_type)) {
+    return dlq('reserved_type', [
+      {
+        path: 'event_type',
+        message: `event_type ${JSON.stringify(event.event_type)} is reserved for the service's own records`,
+      },
+    ]);
+  }
+  return ok(event);
 }
 
 /**

@@ -55,6 +55,7 @@ describe('sink faults', () => {
       KAFKA_TOPIC: t.topic,
       KAFKA_DLQ_TOPIC: t.dlq,
       SINK_GROUP_ID: t.groupId,
+      KAFKA_TENANT_TOPIC_PREFIX: t.tenantPrefix,
       SINK_BATCH_MAX_ROWS: '250',
       SINK_BATCH_MAX_WAIT_MS: '300',
       // The killed member stays in the group until its session times out; keep that short.

@@ -3,40 +3,74 @@ import net from 'node:net';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger } from '@audit/http';
-import { createKafka, createTopicsReady, type IHeaders, type Message } from '@audit/kafka';
+import {
+  aclTopicsOf,
+  applyAcls,
+  createTopicsReady,
+  type IHeaders,
+  type Message,
+  removeAcls,
+  serviceAcls,
+  stackKafka,
+} from '@audit/kafka';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import { expect } from 'vitest';
 import { loadSinkConfig, type SinkConfig } from '../src/config.ts';
 
 export const stack = loadConfig(stackSchema);
-export const kafka = createKafka({ brokers: stack.KAFKA_BROKERS, clientId: 'sink-test' });
+/** The test's own client is the admin's; the sinks under test authenticate as the sink's principal. */
+export const kafka = stackKafka(stack, 'sink-test');
 export const admin = createClickHouse(stack, 'admin');
 export const logger = createLogger('sink-test', process.env.LOG_LEVEL ?? 'fatal');
 
 export const tenantId = () => `t_${randomBytes(6).toString('hex')}`;
 
-/** A fresh topic (6 partitions) and DLQ topic; `drop()` deletes both. */
+/**
+ * A fresh topic (6 partitions) and DLQ topic, a group, a tenant topic prefix, and the sink
+ * principal's ACLs on exactly those; `drop()` deletes the topics and the ACLs.
+ */
 export async function createTopics(partitions = 6) {
   const id = randomUUID();
   const topic = `test.${id}`;
   const dlq = `test.${id}.dlq`;
+  const groupId = `sink-test-${id}`;
+  const tenantPrefix = `test.${id}.t.`;
   const kadmin = kafka.admin();
   await kadmin.connect();
   await createTopicsReady(kadmin, [
     { topic, partitions },
     { topic: dlq, partitions: 1 },
   ]);
+  // Only the ACLs on this test's own resources: the shared leaves topic and the sealer's group
+  // keep the stack's, which drop() must never remove from under the other files' sinks.
+  const own = new Set([topic, dlq, tenantPrefix, groupId]);
+  const acl = serviceAcls(
+    aclTopicsOf(
+      { ...stack, KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: dlq, KAFKA_TENANT_TOPIC_PREFIX: tenantPrefix },
+      { sink: groupId },
+    ),
+  ).filter((a) => own.has(a.resourceName));
+  await applyAcls(kadmin, acl);
   return {
     topic,
     dlq,
-    groupId: `sink-test-${id}`,
+    groupId,
+    tenantPrefix,
+    /** A tenant's own topic (direct producers) under this test's prefix, created now. */
+    async tenantTopic(tenant: string, n = partitions): Promise<string> {
+      const name = `${tenantPrefix}${tenant}`;
+      await createTopicsReady(kadmin, [{ topic: name, partitions: n }]);
+      return name;
+    },
     /** Sum of the group's committed offsets over the topic's partitions. */
     async committed(groupId: string): Promise<number> {
       const [t] = await kadmin.fetchOffsets({ groupId, topics: [topic] });
       return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
     },
     async drop() {
-      await kadmin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
+      const tenantTopics = (await kadmin.listTopics()).filter((n) => n.startsWith(tenantPrefix));
+      await kadmin.deleteTopics({ topics: [topic, dlq, ...tenantTopics] }).catch(() => {});
+      await removeAcls(kadmin, acl).catch(() => {});
       await kadmin.disconnect();
     },
   };
@@ -76,7 +110,7 @@ export async function produce(topic: string, messages: Message[]) {
 
 /** Sink config for one test: its own topics and group, random HTTP port, short batch wait. */
 export function sinkConfig(
-  t: { topic: string; dlq: string; groupId: string },
+  t: { topic: string; dlq: string; groupId: string; tenantPrefix: string },
   extra: Record<string, string> = {},
 ): SinkConfig {
   return loadSinkConfig({
@@ -84,6 +118,7 @@ export function sinkConfig(
     KAFKA_TOPIC: t.topic,
     KAFKA_DLQ_TOPIC: t.dlq,
     SINK_GROUP_ID: t.groupId,
+    KAFKA_TENANT_TOPIC_PREFIX: t.tenantPrefix,
     PORT: '0',
     HOST: '127.0.0.1',
     SINK_BATCH_MAX_WAIT_MS: '300',
