@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createAuth } from '@audit/auth';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
-import { createTopicsReady, stackKafka } from '@audit/kafka';
+import { aclTopicsOf, provisionPipeline, stackKafka } from '@audit/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceProcess, startService, TEST_JWT_SECRET } from './harness.ts';
 import { makeEvent } from './pipeline.ts';
@@ -96,19 +96,21 @@ describe('per-tenant limits and login brute force on the real stack', () => {
 
   beforeAll(async () => {
     const topic = `test.limits.${id}`;
-    const kafka = stackKafka(stack, `limits-${id}`);
-    const ka = kafka.admin();
-    await ka.connect();
-    await createTopicsReady(ka, [
-      { topic, partitions: 3 },
-      { topic: `${topic}.dlq`, partitions: 1 },
-      { topic: `${topic}.leaves`, partitions: 1 },
-    ]);
-    await ka.disconnect();
-    const env = {
+    const names = {
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: `${topic}.dlq`,
       KAFKA_LEAVES_TOPIC: `${topic}.leaves`,
+      KAFKA_CHECKPOINTS_TOPIC: `${topic}.checkpoints`,
+      KAFKA_TENANT_TOPIC_PREFIX: `${topic}.t.`,
+    };
+    // The test is the Kafka admin; the services get their ACLs on exactly these topics.
+    const kafka = stackKafka(stack, `limits-${id}`);
+    const ka = kafka.admin();
+    await ka.connect();
+    await provisionPipeline(ka, aclTopicsOf(names, { sink: `limits-sink-${id}` }), { partitions: 3 });
+    await ka.disconnect();
+    const env = {
+      ...names,
       SINK_GROUP_ID: `limits-sink-${id}`,
       HOST: '127.0.0.1',
       // The production defaults (the harness turns limits off for the load suites), acme's override.
