@@ -10,11 +10,11 @@ import { type ClickHouseClient, createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics } from '@audit/http';
 import { createTopicsReady, type Kafka, stackKafka } from '@audit/kafka';
-import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { type AuditEvent, serializeEvent, uuidv7 } from '@audit/schema';
 import type { PrivateStack } from '@audit/stack';
 import { parsePublished, type VerifyReport, verifyTrail } from '@audit/tlog';
 import { generateNoteKey, nodeSha256 } from '@audit/tlog/node';
+import { createAccessLog } from '../../services/query-api/src/access-log.ts';
 import { createApp } from '../../services/query-api/src/app.ts';
 import { loadSealerConfig } from '../../services/sealer/src/config.ts';
 import { type RunningSealer, startSealer } from '../../services/sealer/src/service.ts';
@@ -98,15 +98,12 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
   await topicAdmin.connect();
   await createTopicsReady(topicAdmin, [{ topic: accessTopic, partitions: 1 }]);
   await topicAdmin.disconnect();
-  const accessLog = createKafkaPublisher({
+  const accessLog = createAccessLog({
     kafka,
     topic: accessTopic,
     timeoutMs: 10_000,
-    retryAfterSeconds: 5,
-    maxPendingEvents: 10_000,
-    compression: 'none',
     logger,
-    metrics: createPublisherMetrics(metrics.registry),
+    registry: metrics.registry,
   });
   const app = createApp({
     logger,

@@ -23,7 +23,7 @@ export interface Credentials {
   close(): Promise<void>;
 }
 
-type Config = CredentialsConfig &
+export type CredentialsStartConfig = CredentialsConfig &
   Pick<AuthConfig, 'AUTH_JWT_SECRET' | 'AUTH_ALGORITHMS' | 'AUTH_JWKS_URL' | 'AUTH_CLOCK_SKEW_SECONDS'> &
   StackConfig;
 
@@ -33,7 +33,7 @@ type Config = CredentialsConfig &
  * also create the schema, store the bootstrap key and get the access user for analysts.
  */
 export async function startCredentials(
-  config: Config,
+  config: CredentialsStartConfig,
   deps: { logger: Logger; registry?: Registry; admin?: boolean },
 ): Promise<Credentials> {
   if (!config.CREDENTIALS_ENABLED) {

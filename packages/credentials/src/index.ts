@@ -13,9 +13,10 @@ export {
   SHARED_TABLES,
   TENANT_TABLES,
 } from './analysts.ts';
+export { type ApiAuth, startApiAuth } from './api-auth.ts';
 export { bootstrapAdminKey } from './bootstrap.ts';
 export { type CredentialsConfig, credentialsConfigSchema } from './config.ts';
-export { type Credentials, startCredentials } from './credentials.ts';
+export { type Credentials, type CredentialsStartConfig, startCredentials } from './credentials.ts';
 export { MAX_TOKEN_BODY_BYTES, parseTokenRequest } from './grant.ts';
 export { generateKey, hashSecret, KEY_PREFIX, parseKey, secretMatches } from './key-format.ts';
 export { OAuthError } from './oauth-errors.ts';

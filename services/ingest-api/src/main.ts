@@ -1,15 +1,7 @@
-import { createAuth, createCredentialGuard } from '@audit/auth';
 import { storedEventsLookup } from '@audit/clickhouse';
-import { limitSettings, tlsFiles } from '@audit/config';
-import { startCredentials } from '@audit/credentials';
-import {
-  createLogger,
-  createMetrics,
-  createTenantLimits,
-  onShutdown,
-  rateLimitRefusals,
-  startServer,
-} from '@audit/http';
+import { tlsFiles } from '@audit/config';
+import { startApiAuth } from '@audit/credentials';
+import { createLogger, createMetrics, createTenantLimits, onShutdown, startServer } from '@audit/http';
 import { serviceKafka } from '@audit/kafka';
 import { createKafkaPublisher } from '@audit/publisher';
 import { createByteGate } from './admission.ts';
@@ -23,18 +15,8 @@ const logger = createLogger('ingest-api');
 const config = loadIngestConfig();
 const httpMetrics = createMetrics('ingest-api');
 const metrics = createIngestMetrics(httpMetrics);
-// API keys: tokens from POST /oauth/token, and the revocations every verifier polls.
-const credentials = await startCredentials(config, { logger, registry: httpMetrics.registry });
-const limits = limitSettings(config);
-const auth = await createAuth(config, {
-  guard: createCredentialGuard({
-    ...limits.credentials,
-    maxKeys: limits.maxKeys,
-    refusals: rateLimitRefusals(httpMetrics.registry),
-  }),
-  trustProxyHops: limits.trustProxyHops,
-  revocations: credentials.revocations,
-});
+// API keys (POST /oauth/token, revocations polled), login brute-force limits.
+const { auth, credentials, limits } = await startApiAuth(config, { logger, registry: httpMetrics.registry });
 const kafka = serviceKafka(config, 'ingest-api', { logger });
 const publisher = createKafkaPublisher({
   kafka,

@@ -1,8 +1,11 @@
 import type { Principal } from '@audit/auth';
 import type { RecordAction } from '@audit/credentials';
-import type { EventPublisher } from '@audit/publisher';
+import type { Logger } from '@audit/http';
+import type { Kafka } from '@audit/kafka';
+import { createKafkaPublisher, createPublisherMetrics, type EventPublisher } from '@audit/publisher';
 import { type AuditEvent, LIMITS, uuidv7 } from '@audit/schema';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { Registry } from 'prom-client';
 
 /**
  * The trail records who read it: every successful read of the query API (list, get, stats,
@@ -16,6 +19,29 @@ import type { Context, MiddlewareHandler } from 'hono';
 export const ACCESS_SOURCE = 'audit-log';
 /** The raw query string kept in a record, cut beyond this many characters (`query_truncated`). */
 export const MAX_RECORDED_QUERY = 4096;
+
+/**
+ * The publisher of access records: the ingest API's (group commit, acks=all, bounded wait), with
+ * `timeoutMs` as QUERY_ACCESS_LOG_TIMEOUT_MS. Records are small and one per request.
+ */
+export function createAccessLog(o: {
+  kafka: Kafka;
+  topic: string;
+  timeoutMs: number;
+  logger: Logger;
+  registry: Registry;
+}): EventPublisher {
+  return createKafkaPublisher({
+    kafka: o.kafka,
+    topic: o.topic,
+    timeoutMs: o.timeoutMs,
+    retryAfterSeconds: 5,
+    maxPendingEvents: 10_000,
+    compression: 'none',
+    logger: o.logger,
+    metrics: createPublisherMetrics(o.registry),
+  });
+}
 
 export interface ReadNote {
   /** Events (or groups, or proofs) returned; undefined when not known up front (exports stream). */

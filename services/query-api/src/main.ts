@@ -1,18 +1,9 @@
-import { createAuth, createCredentialGuard } from '@audit/auth';
 import { createClickHouse } from '@audit/clickhouse';
-import { limitSettings, tlsFiles } from '@audit/config';
-import { startCredentials } from '@audit/credentials';
-import {
-  createLogger,
-  createMetrics,
-  createTenantLimits,
-  onShutdown,
-  rateLimitRefusals,
-  startServer,
-} from '@audit/http';
+import { tlsFiles } from '@audit/config';
+import { startApiAuth } from '@audit/credentials';
+import { createLogger, createMetrics, createTenantLimits, onShutdown, startServer } from '@audit/http';
 import { serviceKafka } from '@audit/kafka';
-import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
-import { recordAdminActions } from './access-log.ts';
+import { createAccessLog, recordAdminActions } from './access-log.ts';
 import { createApp } from './app.ts';
 import { loadQueryConfig } from './config.ts';
 
@@ -25,30 +16,21 @@ const clickhouse = createClickHouse(config, 'reader', {
 });
 // Records of reads and management actions go into the tenants' trails through the events topic.
 const kafka = serviceKafka(config, 'query-api', { logger });
-const accessLog = createKafkaPublisher({
+const accessLog = createAccessLog({
   kafka,
   topic: config.KAFKA_TOPIC,
   timeoutMs: config.QUERY_ACCESS_LOG_TIMEOUT_MS,
-  retryAfterSeconds: 5,
-  maxPendingEvents: 10_000,
-  compression: 'none',
   logger,
-  metrics: createPublisherMetrics(metrics.registry),
+  registry: metrics.registry,
 });
 const problems = await accessLog.ready();
 if (problems.length > 0) logger.warn({ problems }, 'kafka not ready yet; reads answer 503 until it is');
 
 // The management API lives here: it creates the credentials schema and the bootstrap key.
-const credentials = await startCredentials(config, { logger, registry: metrics.registry, admin: true });
-const limits = limitSettings(config);
-const auth = await createAuth(config, {
-  guard: createCredentialGuard({
-    ...limits.credentials,
-    maxKeys: limits.maxKeys,
-    refusals: rateLimitRefusals(metrics.registry),
-  }),
-  trustProxyHops: limits.trustProxyHops,
-  revocations: credentials.revocations,
+const { auth, credentials, limits } = await startApiAuth(config, {
+  logger,
+  registry: metrics.registry,
+  admin: true,
 });
 const tenantLimits = createTenantLimits(limits, metrics.registry);
 const app = createApp({

@@ -3,10 +3,9 @@ import { createAuth } from '@audit/auth';
 import type { ClickHouseClient } from '@audit/clickhouse';
 import { createLogger, createMetrics } from '@audit/http';
 import { type Kafka, stackKafka } from '@audit/kafka';
-import { createKafkaPublisher, createPublisherMetrics } from '@audit/publisher';
 import { type AuditEvent, validateKafkaMessage } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCESS_SOURCE, MAX_RECORDED_QUERY } from '../src/access-log.ts';
+import { ACCESS_SOURCE, createAccessLog, MAX_RECORDED_QUERY } from '../src/access-log.ts';
 import { createApp } from '../src/app.ts';
 import {
   adminClient,
@@ -172,15 +171,12 @@ describe('the record of every read', () => {
 describe('when the record cannot be written', () => {
   it('answers 503 and returns none of the data (list and export)', async () => {
     // A topic that does not exist: Kafka refuses every send, as when the broker is unreachable.
-    const accessLog = createKafkaPublisher({
+    const accessLog = createAccessLog({
       kafka,
       topic: `missing-${randomBytes(6).toString('hex')}`,
       timeoutMs: 1500,
-      retryAfterSeconds: 5,
-      maxPendingEvents: 100,
-      compression: 'none',
       logger,
-      metrics: createPublisherMetrics(createMetrics('access-log-test', false).registry),
+      registry: createMetrics('access-log-test', false).registry,
     });
     const auth = await createAuth({ AUTH_JWT_SECRET: 'access-log-test-secret-at-least-32-chars' });
     const app = createApp({

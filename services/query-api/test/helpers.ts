@@ -14,9 +14,10 @@ import {
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics, type TenantLimits } from '@audit/http';
 import { createTopicsReady, stackKafka } from '@audit/kafka';
-import { createKafkaPublisher, createPublisherMetrics, type EventPublisher } from '@audit/publisher';
+import type { EventPublisher } from '@audit/publisher';
 import type { AuditEvent } from '@audit/schema';
 import type { Hono } from 'hono';
+import { createAccessLog } from '../src/access-log.ts';
 import { createApp } from '../src/app.ts';
 
 export const cfg = loadConfig(stackSchema);
@@ -168,15 +169,12 @@ export async function makeApp(
   );
   const topic = await ensureAccessTopic();
   const metrics = createMetrics('query-api-test', false);
-  const accessLog = createKafkaPublisher({
+  const accessLog = createAccessLog({
     kafka: stackKafka(cfg, 'query-api-test', { logger }),
     topic,
     timeoutMs: 5000,
-    retryAfterSeconds: 5,
-    maxPendingEvents: 10_000,
-    compression: 'none',
     logger,
-    metrics: createPublisherMetrics(metrics.registry),
+    registry: metrics.registry,
   });
   const app = createApp({
     logger,
