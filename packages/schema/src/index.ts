@@ -16,6 +16,7 @@ export {
   eventInputSchema,
   UNKNOWN_FIELD_MESSAGE,
 } from './event-schema.ts';
+export { FILTER_OPERATORS, FILTERABLE_FIELDS, type FilterOperator } from './filter-language.ts';
 export { idempotencyKeyEventId } from './idempotency-key.ts';
 export type { Issue } from './issues.ts';
 export { eventJsonSchema, eventJsonSchemaText } from './json-schema.ts';

@@ -4,6 +4,7 @@
  */
 export * from './bytes.ts';
 export * from './checkpoint.ts';
+export * from './event-proof.ts';
 export * from './jcs.ts';
 export * from './leaf.ts';
 export * from './merkle.ts';

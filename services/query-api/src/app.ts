@@ -9,6 +9,7 @@ import {
   type TenantLimits,
 } from '@audit/http';
 import type { EventPublisher } from '@audit/publisher';
+import { viewerDistDir } from '@audit/viewer';
 import type { Hono } from 'hono';
 import { every } from 'hono/combine';
 import { recordReads } from './access-log.ts';
@@ -21,6 +22,7 @@ import { getEvent } from './routes/get-event.ts';
 import { integrityRoutes } from './routes/integrity.ts';
 import { listEvents } from './routes/list-events.ts';
 import { eventStats } from './routes/stats.ts';
+import { uiRoutes } from './routes/ui.ts';
 
 export interface AppDeps {
   logger: Logger;
@@ -74,6 +76,7 @@ export function createApp(deps: AppDeps): Hono {
   const docsHtml = renderDocsPage(openApiDocument);
   app.get('/openapi.json', (c) => c.json(openApiDocument));
   app.get('/docs', (c) => c.html(docsHtml));
+  uiRoutes(app, viewerDistDir);
 
   const auth = deps.auth.require('events:read');
   // After authentication: the bucket is the token's tenant.

@@ -1,4 +1,4 @@
-import { COMMON_FIELDS, eventJsonSchema, isDetailsPath, OPTIONAL_STRING_FIELDS } from '@audit/schema';
+import { eventJsonSchema, FILTERABLE_FIELDS, isDetailsPath, OPTIONAL_STRING_FIELDS } from '@audit/schema';
 
 /** How a column compares: text, a UUID, or a small unsigned integer. */
 export type ColumnType = 'string' | 'uuid' | 'uint';
@@ -32,7 +32,7 @@ const OPTIONAL: ReadonlySet<string> = new Set(OPTIONAL_STRING_FIELDS);
 
 /** Common columns a request may filter or group on: every common field except the tenant, which comes from the token. */
 export const FILTER_COLUMNS: ReadonlyMap<string, Extract<Field, { kind: 'column' }>> = new Map(
-  COMMON_FIELDS.filter((f) => f !== 'tenant_id').map((f) => [
+  FILTERABLE_FIELDS.map((f) => [
     f,
     { kind: 'column', name: f, type: columnType(PROPERTIES[f]), optional: OPTIONAL.has(f) },
   ]),

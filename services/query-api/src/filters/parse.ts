@@ -1,4 +1,10 @@
-import { DETAILS_NODE_TYPES, type DetailsNodeType, LIMITS, MAX_DETAILS_PATH_LENGTH } from '@audit/schema';
+import {
+  DETAILS_NODE_TYPES,
+  type DetailsNodeType,
+  FILTER_OPERATORS,
+  LIMITS,
+  MAX_DETAILS_PATH_LENGTH,
+} from '@audit/schema';
 import { DETAILS_PREFIX, type Field, resolveField } from './fields.ts';
 import {
   invalidParameter,
@@ -9,7 +15,7 @@ import {
   UUID_RE,
 } from './values.ts';
 
-export const OPERATORS = ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix', 'exists', 'type'] as const;
+export const OPERATORS = FILTER_OPERATORS;
 export type Operator = (typeof OPERATORS)[number];
 export type NumericOperator = 'gt' | 'gte' | 'lt' | 'lte';
 
