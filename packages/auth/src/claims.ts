@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { unauthorized } from './errors.ts';
 
 /** Tenant ids end up in Kafka keys and ClickHouse filters: keep them to a small, safe alphabet. */
@@ -98,4 +98,16 @@ function scopesOf(claims: JWTPayload): string[] {
     for (const s of items) if (s !== '') out.add(s);
   }
   return [...out];
+}
+
+/**
+ * `exp` and `jti` of a token this process verified or issued itself (no check here): e.g. so a
+ * token minted from it never outlives it.
+ */
+export function tokenTimes(token: string): { exp?: number; jti?: string } {
+  const { exp, jti } = decodeJwt(token);
+  return {
+    ...(typeof exp === 'number' ? { exp } : {}),
+    ...(typeof jti === 'string' ? { jti } : {}),
+  };
 }

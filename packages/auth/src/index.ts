@@ -14,6 +14,7 @@ export {
   SCOPES,
   type Scope,
   TENANT_RE,
+  tokenTimes,
 } from './claims.ts';
 export { type Algorithm, type AuthConfig, authConfigSchema, SUPPORTED_ALGORITHMS } from './config.ts';
 export {
