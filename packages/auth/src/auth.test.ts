@@ -169,6 +169,54 @@ describe('HS256 verification through a base app', async () => {
     const r = await call(app, '/read', token);
     expect(r.status).toBe(200);
   });
+
+  it('a viewer token round-trips its pins and minter; an empty pin list still marks it', async () => {
+    const pins: [string, string][] = [
+      ['user_id', 'alice'],
+      ['details.k[in]', 'a,b'],
+    ];
+    const token = await auth.issueToken(
+      { subject: 'viewer:alice', tenant: 'acme', scopes: ['events:read'], pins, actor: 'key:abc' },
+      { ttlSeconds: 60 },
+    );
+    expect(await auth.verify(token)).toEqual({
+      subject: 'viewer:alice',
+      tenant: 'acme',
+      scopes: ['events:read'],
+      pins,
+      actor: 'key:abc',
+    });
+    const empty = await auth.verify(
+      await auth.issueToken({ subject: 'viewer:b', tenant: 'acme', scopes: ['events:read'], pins: [] }),
+    );
+    expect(empty.pins).toEqual([]);
+    expect(auth.canIssueTokens).toBe(true);
+  });
+
+  it('401 for a pin claim that is not a bounded list of distinct string pairs, or a bad act', async () => {
+    const bad: unknown[] = [
+      'user_id=alice',
+      [['user_id']],
+      [['user_id', 1]],
+      [['', 'x']],
+      [['a'.repeat(257), 'x']],
+      [['k', 'v'.repeat(1025)]],
+      [
+        ['k', 'a'],
+        ['k', 'b'],
+      ],
+      Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']),
+    ];
+    for (const audit_filters of bad) {
+      await expect401(
+        `Bearer ${await hs(claims({ audit_filters }))}`,
+        'token audit_filters claim is invalid',
+      );
+    }
+    for (const act of ['key:x', { sub: 3 }, { sub: '' }]) {
+      await expect401(`Bearer ${await hs(claims({ audit_filters: [], act }))}`, 'token act claim is invalid');
+    }
+  });
 });
 
 describe('configuration', () => {
@@ -220,6 +268,18 @@ describe('configuration', () => {
     await expect(
       createAuth({ AUTH_JWKS_URL: 'http://127.0.0.1:1/jwks', AUTH_USERS_FILE: '/x.json' }),
     ).rejects.toThrow(/AUTH_USERS_FILE needs/);
+  });
+
+  it('issues tokens only when its own verifier accepts HS256', async () => {
+    expect((await createAuth({ AUTH_JWT_SECRET: SECRET })).canIssueTokens).toBe(true);
+    const jwksOnly = await createAuth({ AUTH_JWKS_URL: 'https://idp.test/jwks' });
+    expect(jwksOnly.canIssueTokens).toBe(false);
+    const noHs = await createAuth({
+      AUTH_JWT_SECRET: SECRET,
+      AUTH_JWKS_URL: 'https://idp.test/jwks',
+      AUTH_ALGORITHMS: ['RS256'],
+    });
+    expect(noHs.canIssueTokens).toBe(false);
   });
 
   it('defaults the algorithms by key source', async () => {

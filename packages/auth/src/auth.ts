@@ -30,6 +30,11 @@ export interface Auth {
   loginRoutes(): Hono;
   /** An HS256 token for `p` signed with AUTH_JWT_SECRET (development and tests). */
   issueToken(p: Principal, opts?: IssueOptions): Promise<string>;
+  /**
+   * Whether `issueToken` makes tokens this verifier accepts: AUTH_JWT_SECRET set and HS256 among
+   * AUTH_ALGORITHMS. False in JWKS-only mode, where the identity provider mints every token.
+   */
+  readonly canIssueTokens: boolean;
   /** The algorithms the verifier accepts, after defaults. */
   readonly algorithms: readonly Algorithm[];
   /** Brute-force limits every credential endpoint uses, and the client address they key on. */
@@ -126,6 +131,7 @@ export async function createAuth(config: Partial<AuthConfig>, options: AuthOptio
 
   return {
     algorithms,
+    canIssueTokens: secret !== undefined && algorithms.includes('HS256'),
     verify: verifyUsable,
     authenticate,
     issueToken,

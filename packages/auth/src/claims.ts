@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { unauthorized } from './errors.ts';
 
 /** Tenant ids end up in Kafka keys and ClickHouse filters: keep them to a small, safe alphabet. */
@@ -15,7 +15,20 @@ export interface Principal {
   scopes: string[];
   /** The API key a client-credentials token was issued for (`key_id` claim); revocable by id. */
   keyId?: string;
+  /**
+   * Set only on viewer tokens (`audit_filters` claim, possibly empty): filters in the query API's
+   * `field[op]=value` language, as [parameter, value] pairs, AND-ed to every read. Each service
+   * gives them meaning; a service that cannot honour them must refuse the token.
+   */
+  pins?: [string, string][];
+  /** Who minted a viewer token (`act.sub`, RFC 8693): kept in the records of its reads. */
+  actor?: string;
 }
+
+/** The claim carrying a viewer token's pinned filters. */
+export const PINS_CLAIM = 'audit_filters';
+/** Bounds of the pins of one viewer token, checked when minting and again on every verification. */
+export const PIN_LIMITS = { maxPins: 20, maxParamLength: 256, maxValueLength: 1024 } as const;
 
 /** `key_id` of tokens minted by `POST /oauth/token`: the `<id>` part of an `ak_<id>_<secret>` key. */
 export const KEY_ID_RE = /^[a-z0-9]{16,32}$/;
@@ -39,7 +52,35 @@ export function principalFromClaims(claims: JWTPayload, tenantClaim: string): Pr
   }
   const principal: Principal = { subject: sub, tenant, scopes: scopesOf(claims) };
   if (keyId !== undefined) principal.keyId = keyId;
+  const pins = claims[PINS_CLAIM];
+  if (pins !== undefined) {
+    if (!isPinList(pins)) throw unauthorized(`token ${PINS_CLAIM} claim is invalid`);
+    principal.pins = pins.map(([k, v]) => [k, v]);
+    const act = claims.act as { sub?: unknown } | undefined;
+    if (act !== undefined) {
+      const actor = typeof act === 'object' && act !== null ? act.sub : undefined;
+      if (typeof actor !== 'string' || actor.length === 0 || actor.length > MAX_SUBJECT_LENGTH) {
+        throw unauthorized('token act claim is invalid');
+      }
+      principal.actor = actor;
+    }
+  }
   return principal;
+}
+
+/** An array of at most PIN_LIMITS.maxPins distinct [param, value] string pairs within the lengths. */
+export function isPinList(value: unknown): value is [string, string][] {
+  if (!Array.isArray(value) || value.length > PIN_LIMITS.maxPins) return false;
+  const seen = new Set<string>();
+  for (const pair of value) {
+    if (!Array.isArray(pair) || pair.length !== 2) return false;
+    const [k, v] = pair as unknown[];
+    if (typeof k !== 'string' || k.length === 0 || k.length > PIN_LIMITS.maxParamLength) return false;
+    if (typeof v !== 'string' || v.length > PIN_LIMITS.maxValueLength) return false;
+    if (seen.has(k)) return false;
+    seen.add(k);
+  }
+  return true;
 }
 
 /** `scope` is a space-separated string (RFC 8693); some providers send `scp` as an array instead. */
@@ -57,4 +98,16 @@ function scopesOf(claims: JWTPayload): string[] {
     for (const s of items) if (s !== '') out.add(s);
   }
   return [...out];
+}
+
+/**
+ * `exp` and `jti` of a token this process verified or issued itself (no check here): e.g. so a
+ * token minted from it never outlives it.
+ */
+export function tokenTimes(token: string): { exp?: number; jti?: string } {
+  const { exp, jti } = decodeJwt(token);
+  return {
+    ...(typeof exp === 'number' ? { exp } : {}),
+    ...(typeof jti === 'string' ? { jti } : {}),
+  };
 }

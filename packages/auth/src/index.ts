@@ -5,7 +5,17 @@ export {
   createAuth,
   type KeyRevocations,
 } from './auth.ts';
-export { KEY_ID_RE, type Principal, SCOPES, type Scope, TENANT_RE } from './claims.ts';
+export {
+  isPinList,
+  KEY_ID_RE,
+  PIN_LIMITS,
+  PINS_CLAIM,
+  type Principal,
+  SCOPES,
+  type Scope,
+  TENANT_RE,
+  tokenTimes,
+} from './claims.ts';
 export { type Algorithm, type AuthConfig, authConfigSchema, SUPPORTED_ALGORITHMS } from './config.ts';
 export {
   type CredentialAttempt,

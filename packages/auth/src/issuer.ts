@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Principal } from './claims.ts';
+import { PINS_CLAIM, type Principal } from './claims.ts';
 
 export interface IssuerSettings {
   secret: Uint8Array;
@@ -25,6 +25,8 @@ export function createIssuer(s: IssuerSettings): IssueToken {
     const now = Math.floor(Date.now() / 1000);
     const claims: Record<string, unknown> = { [s.tenantClaim]: p.tenant, scope: p.scopes.join(' ') };
     if (p.keyId !== undefined) claims.key_id = p.keyId;
+    if (p.pins !== undefined) claims[PINS_CLAIM] = p.pins;
+    if (p.actor !== undefined) claims.act = { sub: p.actor };
     const exp = Math.min(now + (opts.ttlSeconds ?? s.ttlSeconds), opts.notAfter ?? Number.POSITIVE_INFINITY);
     const jwt = new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -1,9 +1,8 @@
 import { type Auth, TENANT_RE } from '@audit/auth';
 import type { ClickHouseClient } from '@audit/clickhouse';
-import { ApiError } from '@audit/http';
+import { ApiError, jsonBody } from '@audit/http';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { z } from 'zod';
 import {
   createAnalystBody,
   createKeyBody,
@@ -59,26 +58,6 @@ function view(k: KeyState, nowMs: number) {
     replaces: k.replaces,
     status: keyStatus(k, nowMs),
   };
-}
-
-async function jsonBody<T extends z.ZodType>(c: Context, schema: T, optional = false): Promise<z.infer<T>> {
-  const text = await c.req.text();
-  if (optional && text.trim() === '') return schema.parse({});
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
-    throw new ApiError(415, 'unsupported_media_type', 'body must be application/json');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'body is not valid JSON');
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new ApiError(400, 'invalid_request', 'invalid body', details);
-  }
-  return parsed.data;
 }
 
 /**

@@ -86,7 +86,7 @@ export function accessEvent(c: Context, r: RecordInput, now = new Date()): Audit
     tenant_id: r.tenant ?? p.tenant,
     source: ACCESS_SOURCE,
     user_id: p.subject,
-    actor_type: p.keyId !== undefined ? 'api_key' : 'user',
+    actor_type: p.pins !== undefined ? 'viewer' : p.keyId !== undefined ? 'api_key' : 'user',
     resource_type: r.resourceType,
     action: r.action,
     outcome: 'success',
@@ -95,6 +95,9 @@ export function accessEvent(c: Context, r: RecordInput, now = new Date()): Audit
       request_id: c.get('requestId'),
       ...(p.keyId !== undefined ? { key_id: p.keyId } : {}),
       ...(p.tenant !== (r.tenant ?? p.tenant) ? { actor_tenant: p.tenant } : {}),
+      // A viewer token's reads name the host that minted it and the filters it was held to.
+      ...(p.actor !== undefined ? { minted_by: p.actor } : {}),
+      ...(p.pins !== undefined ? { pins: p.pins } : {}),
       ...r.details,
     },
   };

@@ -4,6 +4,9 @@ import { credentialsConfigSchema } from '@audit/credentials';
 import { kafkaAuthSchema, SERVICE_PRINCIPALS } from '@audit/kafka';
 import { z } from 'zod';
 
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin`: no path, no trailing slash. */
+const ORIGIN_RE = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i;
+
 /**
  * Every option of the query API, parsed once at start-up. ClickHouse endpoints and credentials
  * come from `stackSchema` (the API connects as the read-only reader user), JWT settings from
@@ -39,6 +42,19 @@ export const queryConfigSchema = stackSchema
      * invalidates cursors in flight (clients restart from the first page).
      */
     QUERY_CURSOR_SECRET: z.string().min(32, 'must be at least 32 characters'),
+    /** Lifetime of a viewer token (`POST /viewer/tokens`) when the request names none, in seconds. */
+    QUERY_VIEWER_TOKEN_TTL_SECONDS: env.int(900, 30, 86_400),
+    /** Longest `ttl_seconds` a viewer token may ask for; never past the minting token's own expiry. */
+    QUERY_VIEWER_TOKEN_MAX_TTL_SECONDS: env.int(3600, 30, 86_400),
+    /**
+     * Comma-separated exact origins (`https://app.example.com`) whose pages may call this API from
+     * the browser (CORS; the embedded viewer). Authorization header only, never cookies. Unset: none.
+     */
+    QUERY_CORS_ORIGINS: env
+      .list('')
+      .pipe(
+        z.array(z.string().regex(ORIGIN_RE, 'must be origins like https://app.example.com, comma-separated')),
+      ),
     ...rateLimitSchema({ requestsPerSecond: 50, requestsBurst: 100 }).shape,
     ...tlsSchema.shape,
   });
@@ -46,5 +62,21 @@ export const queryConfigSchema = stackSchema
 export type QueryConfig = z.infer<typeof queryConfigSchema>;
 
 export function loadQueryConfig(source: Record<string, string | undefined> = process.env): QueryConfig {
-  return loadConfig(queryConfigSchema.check(checkTlsPair), source);
+  return loadConfig(queryConfigSchema.check(checkTlsPair, checkViewerTtl), source);
+}
+
+/** The default lifetime of a viewer token must be one a request could ask for. */
+function checkViewerTtl(ctx: {
+  value: { QUERY_VIEWER_TOKEN_TTL_SECONDS: number; QUERY_VIEWER_TOKEN_MAX_TTL_SECONDS: number };
+  issues: unknown[];
+}): void {
+  const v = ctx.value;
+  if (v.QUERY_VIEWER_TOKEN_TTL_SECONDS > v.QUERY_VIEWER_TOKEN_MAX_TTL_SECONDS) {
+    ctx.issues.push({
+      code: 'custom',
+      input: v.QUERY_VIEWER_TOKEN_TTL_SECONDS,
+      path: ['QUERY_VIEWER_TOKEN_TTL_SECONDS'],
+      message: 'must not exceed QUERY_VIEWER_TOKEN_MAX_TTL_SECONDS',
+    });
+  }
 }

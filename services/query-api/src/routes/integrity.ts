@@ -28,7 +28,24 @@ export interface IntegrityDeps {
   database: string;
   /** Records the read (access-log.ts): a proof tells that the event exists. */
   recordProof: MiddlewareHandler;
+  /** Whether the caller may see this event (a viewer token: within its pins). */
+  visible(c: Context, eventId: string): Promise<boolean>;
 }
+
+/**
+ * Leaves and consistency proofs speak of every event of the tenant (ids, positions), which a
+ * viewer token with pins must not learn; checkpoints and its own events' proofs are fine.
+ */
+const notPinned: MiddlewareHandler = async (c, next) => {
+  if ((c.get('pins')?.pairs.length ?? 0) > 0) {
+    throw new ApiError(
+      403,
+      'forbidden',
+      'a viewer token with pinned filters cannot read tenant-wide log data',
+    );
+  }
+  await next();
+};
 
 const hasher = new TreeHasher(sha256);
 const MAX_LEAVES_PAGE = 10_000;
@@ -147,7 +164,7 @@ export function integrityRoutes(app: Hono, read: MiddlewareHandler, deps: Integr
     return c.json(checkpointJson(cp));
   });
 
-  app.get('/checkpoints/consistency', read, async (c) => {
+  app.get('/checkpoints/consistency', read, notPinned, async (c) => {
     const p = only(c, ['from', 'to']);
     const tenant = c.var.principal.tenant;
     const from = int('from', p.get('from'), 1, MAX_SIZE);
@@ -177,7 +194,7 @@ export function integrityRoutes(app: Hono, read: MiddlewareHandler, deps: Integr
     });
   });
 
-  app.get('/leaves', read, async (c) => {
+  app.get('/leaves', read, notPinned, async (c) => {
     const p = only(c, ['start', 'limit']);
     const start = int('start', p.get('start'), 0, MAX_SIZE) ?? 0;
     const limit = int('limit', p.get('limit'), 1, MAX_LEAVES_PAGE) ?? 1000;
@@ -197,6 +214,9 @@ export function integrityRoutes(app: Hono, read: MiddlewareHandler, deps: Integr
     if (!UUID_RE.test(eventId)) throw invalidParameter('event_id', 'must be a UUID');
     const p = only(c, ['tree_size']);
     const tenant = c.var.principal.tenant;
+    // Outside a viewer's pins an event is absent, sealed or not.
+    if (!(await deps.visible(c, eventId)))
+      throw new ApiError(404, 'not_found', 'no sealed event with this id');
     const leaves = await q<{ i: string; h: string }>(
       `SELECT leaf_index AS i, leaf_hash AS h FROM ${db}.tlog_leaves FINAL
        WHERE tenant_id = {t:String} AND event_id = {e:UUID} ORDER BY leaf_index LIMIT 1`,

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { parseRequest } from '../filters/parse.ts';
+import { withPins } from '../filters/pins.ts';
 import { invalidParameter, parseIntInRange } from '../filters/values.ts';
 import type { Order } from '../sql/build-query.ts';
 
@@ -27,7 +28,10 @@ export function parseBounded(name: string, value: string | undefined, def: numbe
   return n;
 }
 
-/** Parses the request for an endpoint whose own parameters are `optionNames`. */
+/**
+ * Parses the request for an endpoint whose own parameters are `optionNames`, with a viewer
+ * token's pins AND-ed in (`c.var.pins`, set by `readPins`): every filtered endpoint reads through here.
+ */
 export function parseFor(c: Context, optionNames: readonly string[]) {
-  return parseRequest(searchEntries(c), optionNames);
+  return withPins(parseRequest(searchEntries(c), optionNames), c.get('pins'));
 }

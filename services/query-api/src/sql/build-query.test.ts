@@ -225,6 +225,19 @@ describe('buildGetQuery', () => {
       params: { p0: 'acme', p1: '018f0000-0000-7000-8000-000000000000' },
     });
   });
+
+  it('with a viewer token also within its pins, access records not excluded', () => {
+    const q = buildGetQuery({
+      table: T,
+      tenant: 'acme',
+      eventId: '018f0000-0000-7000-8000-000000000000',
+      pins: filters('user_id=alice'),
+    });
+    expect(q).toEqual({
+      sql: `SELECT ${COLS} FROM audit.events FINAL WHERE tenant_id = {p0:String} AND user_id = {p1:String} AND event_id = {p2:UUID} LIMIT 1`,
+      params: { p0: 'acme', p1: 'alice', p2: '018f0000-0000-7000-8000-000000000000' },
+    });
+  });
 });
 
 describe('buildStatsQuery', () => {

@@ -214,10 +214,21 @@ export function buildExportQuery(q: Omit<ListQuery, 'after'>): BuiltQuery {
   return buildListQuery(q);
 }
 
-/** One event by id, only within the tenant. */
-export function buildGetQuery(q: { table: string; tenant: string; eventId: string }): BuiltQuery {
+/**
+ * One event by id, only within the tenant and, for a viewer token, only when it matches the
+ * pins (records of the service's own are readable by id either way, as without pins).
+ */
+export function buildGetQuery(q: {
+  table: string;
+  tenant: string;
+  eventId: string;
+  pins?: Filters;
+}): BuiltQuery {
   const params = new Params();
-  const where = `tenant_id = ${params.add('String', q.tenant)} AND event_id = ${params.add('UUID', q.eventId)}`;
+  const scope = q.pins
+    ? whereSql(q.tenant, { ...q.pins, accessRecords: 'include' }, params)
+    : `tenant_id = ${params.add('String', q.tenant)}`;
+  const where = `${scope} AND event_id = ${params.add('UUID', q.eventId)}`;
   return {
     sql: `SELECT ${SELECT_EVENT} FROM ${from(q.table)} WHERE ${where} LIMIT 1`,
     params: params.values,
