@@ -41,8 +41,11 @@ export interface Session {
   subject: string;
   tenant: string;
   scopes: string[];
-  expires_at?: string;
-  filters: [string, string][];
+  expires_at?: string | null;
+  /** Whether this is a viewer token (read-only, may not mint). */
+  viewer?: boolean;
+  /** The pinned filters, `{"user_id[eq]": "u-1"}`: the API ANDs them into every read. */
+  filters: Record<string, string>;
 }
 
 export class ApiFailure extends Error {

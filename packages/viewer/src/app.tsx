@@ -136,7 +136,7 @@ function Viewer(props: AppProps) {
           const claims = tokenClaims(props.token) ?? {};
           setSession({
             state: 'ready',
-            value: { subject: String(claims.sub ?? ''), tenant: '', scopes: [], filters: [] },
+            value: { subject: String(claims.sub ?? ''), tenant: '', scopes: [], filters: {} },
           });
         } else setSession({ state: 'error', error });
       });
@@ -381,7 +381,7 @@ function Viewer(props: AppProps) {
       </div>
     );
   }
-  const pinned = session.state === 'ready' ? session.value.filters : [];
+  const pinned = session.state === 'ready' ? Object.entries(session.value.filters ?? {}) : [];
   const events = rows.state === 'ready' ? rows.value.events : [];
 
   return (

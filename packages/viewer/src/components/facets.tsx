@@ -21,7 +21,7 @@ export function Facets({ facets, onPick }: Props) {
         const groups = facets[field];
         return (
           <div class="facet" key={field}>
-            <h3>{label}</h3>
+            <h2 class="facet-title">{label}</h2>
             {!groups ? (
               <p class="muted">Loading…</p>
             ) : groups.length === 0 ? (
@@ -35,7 +35,7 @@ export function Facets({ facets, onPick }: Props) {
                       class="facet-value"
                       disabled={g.key === ''}
                       onClick={() => onPick(field, g.key ?? '')}
-                      aria-label={`Filter ${label} = ${g.key || '(none)'}: ${formatCount(g.count)} events`}
+                      title={`Filter on ${label} = ${g.key || '(none)'}`}
                     >
                       <span class="facet-key">{g.key || '(none)'}</span>
                       <span class="facet-count">{formatCount(g.count)}</span>

@@ -4,8 +4,8 @@ import { useState } from 'preact/hooks';
 export function Login({ onToken, problem }: { onToken: (t: string) => void; problem?: string }) {
   const [value, setValue] = useState('');
   return (
-    <main class="login">
-      <h1>Audit trail viewer</h1>
+    <section class="login" aria-labelledby="login-title">
+      <h1 id="login-title">Audit trail viewer</h1>
       <form
         onSubmit={(e) => {
           e.preventDefault();
@@ -33,6 +33,6 @@ export function Login({ onToken, problem }: { onToken: (t: string) => void; prob
         )}
         <button type="submit">Open the trail</button>
       </form>
-    </main>
+    </section>
   );
 }
