@@ -165,4 +165,36 @@ describe('proofs API: inclusion and consistency proofs against signed checkpoint
     );
     expect(none.error.code).toBe('not_found');
   });
+  it('a viewer token pinned to one resource gets proofs of its events only, and no tenant-wide log data', async () => {
+    const minted = await trail.app.request('/viewer/tokens', {
+      method: 'POST',
+      headers: { authorization: await trail.readToken(tenant), 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: 'end-user', filters: { resource_id: first[3]!.resource_id } }),
+    });
+    expect(minted.status).toBe(201);
+    const viewer = `Bearer ${((await minted.json()) as { token: string }).token}`;
+    const as = (path: string) => trail.app.request(path, { headers: { authorization: viewer } });
+
+    const own = await as(`/events/${first[3]!.event_id}/proof`);
+    expect(own.status).toBe(200);
+    const p = (await own.json()) as ProofBody;
+    const cp = await signed(p.checkpoint);
+    const leaf = fromBase64(p.leaf_hash);
+    expect(
+      nodeHasher.verifyInclusion(p.leaf_index, cp.size, leaf, p.proof.map(fromBase64), cp.rootHash),
+    ).toBe(true);
+    // Sealed and in the tenant, but outside the pins: as absent as another tenant's event.
+    const outside = await as(`/events/${first[4]!.event_id}/proof`);
+    expect(outside.status).toBe(404);
+    expect(await outside.json()).toEqual({
+      error: { code: 'not_found', message: 'no sealed event with this id' },
+    });
+    for (const path of ['/leaves', '/checkpoints/consistency?from=21']) {
+      const res = await as(path);
+      expect(res.status, path).toBe(403);
+    }
+    // Checkpoints and the sealer's keys are not pinned data.
+    expect((await as('/checkpoints/latest')).status).toBe(200);
+    expect((await as('/keys')).status).toBe(200);
+  });
 });

@@ -36,6 +36,9 @@ export interface Trail {
   verify(tenant: string, opts?: { published?: boolean }): Promise<VerifyReport>;
   /** GET `path` from the query API app with a read token of `tenant`. */
   get(tenant: string, path: string): Promise<Response>;
+  /** The query API app itself and a read token (`Bearer …`) of `tenant`, for other requests. */
+  app: { request(path: string, init?: RequestInit): Response | Promise<Response> };
+  readToken(tenant: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -145,6 +148,8 @@ export async function startTrail(stack: PrivateStack, extra: Record<string, stri
     async get(tenant, path) {
       return app.request(path, { headers: { authorization: await readToken(tenant) } });
     },
+    app,
+    readToken,
     async verify(tenant, opts = {}) {
       const token = await readToken(tenant);
       return verifyTrail({

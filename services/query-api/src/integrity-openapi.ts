@@ -24,6 +24,11 @@ const common = {
   503: error('ClickHouse unavailable'),
   504: error('Query timed out'),
 };
+/** Leaves and consistency data speak of every event of the tenant: not for pinned viewer tokens. */
+const tenantWide = {
+  ...common,
+  403: error('Token lacks events:read, or is a viewer token with pinned filters'),
+};
 const json = (description: string, schema: object) => ({
   description,
   content: { 'application/json': { schema } },
@@ -84,7 +89,7 @@ export const integrityPaths = {
         400: error('Bad parameter, or no checkpoint of that size'),
         404: error('No checkpoint yet'),
         409: error('The stored log is incomplete'),
-        ...common,
+        ...tenantWide,
       },
     },
   },
@@ -109,7 +114,7 @@ export const integrityPaths = {
           },
         }),
         400: error('Bad parameter'),
-        404: error('No sealed event with this id in your tenant'),
+        404: error('No sealed event with this id in your tenant (or outside a viewer token’s pins)'),
         409: error('Not covered by that checkpoint yet, or the stored log is incomplete'),
         ...common,
       },
@@ -141,7 +146,7 @@ export const integrityPaths = {
           },
         }),
         400: error('Bad parameter'),
-        ...common,
+        ...tenantWide,
       },
     },
   },

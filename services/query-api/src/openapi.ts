@@ -8,6 +8,7 @@ import { MAX_CONDITIONS, MAX_IN_VALUES, MAX_VALUE_LENGTH, OPERATORS } from './fi
 import { integrityPaths } from './integrity-openapi.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './routes/options.ts';
 import { DEFAULT_TOP, MAX_STATS_ROWS, MAX_TOP } from './routes/stats.ts';
+import { viewerPaths } from './viewer-openapi.ts';
 
 const error = errorResponseDoc;
 
@@ -249,6 +250,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...viewerPaths,
     ...loginPathDoc(),
     ...tokenPathDoc(),
     ...adminPathsDoc(),

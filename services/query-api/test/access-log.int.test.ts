@@ -3,7 +3,7 @@ import { createAuth } from '@audit/auth';
 import type { ClickHouseClient } from '@audit/clickhouse';
 import { createLogger, createMetrics } from '@audit/http';
 import { type Kafka, stackKafka } from '@audit/kafka';
-import { type AuditEvent, validateKafkaMessage } from '@audit/schema';
+import type { AuditEvent } from '@audit/schema';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_SOURCE, createAccessLog, MAX_RECORDED_QUERY } from '../src/access-log.ts';
 import { createApp } from '../src/app.ts';
@@ -18,6 +18,7 @@ import {
   makeEvent,
   newTenant,
   type TestApp,
+  topicRecords,
 } from './helpers.ts';
 
 /**
@@ -35,42 +36,11 @@ let admin: ClickHouseClient;
 let t: TestApp;
 let kafka: Kafka;
 
-/** Every record on the topic so far (the topic is this file's own). */
-async function records(topic: string): Promise<AuditEvent[]> {
-  const consumer = kafka.consumer({ groupId: `access-${randomBytes(6).toString('hex')}` });
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const total = ends.reduce((n, p) => n + Number(p.high), 0);
-  const out: AuditEvent[] = [];
-  if (total === 0) return out;
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        const r = validateKafkaMessage(message.value, {
-          topic,
-          partition,
-          offset: message.offset,
-          timestamp: message.timestamp,
-        });
-        if (!r.ok) throw new Error(`record does not validate: ${JSON.stringify(r.issues)}`);
-        out.push(r.event);
-        if (out.length >= total) resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out;
-}
-
 /** The records added by `fn`. */
 async function recordedBy(fn: () => Promise<void>): Promise<AuditEvent[]> {
-  const before = (await records(t.accessTopic)).length;
+  const before = (await topicRecords(kafka, t.accessTopic)).length;
   await fn();
-  return (await records(t.accessTopic)).slice(before);
+  return (await topicRecords(kafka, t.accessTopic)).slice(before);
 }
 
 beforeAll(async () => {

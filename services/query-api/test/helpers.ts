@@ -13,12 +13,14 @@ import {
 } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { createLogger, createMetrics, type TenantLimits } from '@audit/http';
-import { createTopicsReady, stackKafka } from '@audit/kafka';
+import { createTopicsReady, type Kafka, stackKafka } from '@audit/kafka';
 import type { EventPublisher } from '@audit/publisher';
-import type { AuditEvent } from '@audit/schema';
+import { type AuditEvent, validateKafkaMessage } from '@audit/schema';
 import type { Hono } from 'hono';
 import { createAccessLog } from '../src/access-log.ts';
-import { createApp } from '../src/app.ts';
+import { type AppDeps, createApp } from '../src/app.ts';
+
+type AppConfig = AppDeps['config'];
 
 export const cfg = loadConfig(stackSchema);
 export const TEST_SECRET = 'query-api-test-secret-at-least-32-chars';
@@ -154,9 +156,14 @@ export async function makeApp(
     timeoutSeconds?: number;
     exportMaxRows?: number;
     tenantLimits?: TenantLimits;
+    /** Another verifier (e.g. startApiAuth's, with API keys) and its `/oauth/token` routes. */
+    auth?: Auth;
+    credentialRoutes?: Hono;
+    /** Settings beyond the defaults (viewer tokens, CORS). */
+    config?: Partial<AppConfig>;
   } = {},
 ): Promise<TestApp> {
-  const auth = await createAuth({ AUTH_JWT_SECRET: TEST_SECRET });
+  const auth = opts.auth ?? (await createAuth({ AUTH_JWT_SECRET: TEST_SECRET }));
   const timeout = opts.timeoutSeconds ?? 10;
   eventsTable();
   const reader = createClickHouse(
@@ -188,8 +195,10 @@ export async function makeApp(
       QUERY_EXPORT_TIMEOUT_SECONDS: timeout,
       QUERY_EXPORT_MAX_ROWS: opts.exportMaxRows ?? 1_000_000,
       QUERY_CURSOR_SECRET: CURSOR_SECRET,
+      ...opts.config,
     },
     ...(opts.tenantLimits ? { tenantLimits: opts.tenantLimits } : {}),
+    ...(opts.credentialRoutes ? { credentialRoutes: opts.credentialRoutes } : {}),
   });
   const tokens = new Map<string, string>();
   const token = async (tenant: string, scopes = ['events:read']) => {
@@ -220,3 +229,34 @@ export async function makeApp(
 /** Query string from pairs, percent-encoded (so '+', '&', '#' in values survive). */
 export const qs = (pairs: Record<string, string> | [string, string][]) =>
   new URLSearchParams(Array.isArray(pairs) ? pairs : Object.entries(pairs)).toString();
+
+/** Every record on `topic` so far (a test file's own access topic), each checked against the contract. */
+export async function topicRecords(kafka: Kafka, topic: string): Promise<AuditEvent[]> {
+  const consumer = kafka.consumer({ groupId: `access-${randomBytes(6).toString('hex')}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, p) => n + Number(p.high), 0);
+  const out: AuditEvent[] = [];
+  if (total === 0) return out;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        const r = validateKafkaMessage(message.value, {
+          topic,
+          partition,
+          offset: message.offset,
+          timestamp: message.timestamp,
+        });
+        if (!r.ok) throw new Error(`record does not validate: ${JSON.stringify(r.issues)}`);
+        out.push(r.event);
+        if (out.length >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out;
+}

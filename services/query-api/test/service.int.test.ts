@@ -153,6 +153,8 @@ describe('service routes', () => {
       '/metrics',
       '/oauth/token',
       '/readyz',
+      '/viewer/session',
+      '/viewer/tokens',
     ]);
     const docs = await t.app.request('/docs');
     expect(docs.headers.get('content-type')).toContain('text/html');
