@@ -125,6 +125,36 @@ function writeShim(pnpm) {
   fs.chmodSync(file, 0o755);
 }
 
+/** Newest modification time under `dir` (files only), 0 when absent. */
+function newestMtime(dir) {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The query API serves the web viewer's built files (`/ui`): build them when missing or older
+ * than their sources, so a fresh clone's `npm start` and `npm test` have them.
+ */
+function buildViewer(env) {
+  const dir = path.join(root, 'packages', 'viewer');
+  const built = path.join(dir, 'dist', 'audit-viewer.js');
+  const sources = Math.max(
+    newestMtime(path.join(dir, 'src')),
+    ...['index.html', 'vite.config.ts', 'package.json'].map((f) => fs.statSync(path.join(dir, f)).mtimeMs),
+  );
+  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= sources) return;
+  const r = spawnSync('pnpm', ['--filter', '@audit/viewer', 'exec', 'vite', 'build', '--logLevel', 'warn'], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) fail('building the web viewer (packages/viewer) failed');
+}
+
 function main() {
   requireNode();
   const pinned = pinnedPnpm();
@@ -145,6 +175,7 @@ function main() {
 
   const install = spawnSync('pnpm', ['install', '--frozen-lockfile'], { cwd: root, env, stdio: 'inherit' });
   if (install.status !== 0) process.exit(install.status ?? 1);
+  buildViewer(env);
 
   const [cmd, ...args] = process.argv.slice(2);
   if (!cmd) return;
