@@ -19,7 +19,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const shots = path.join(root, 'docs', 'viewer');
 const N = 240;
 const FROM = new Date(Date.UTC(2026, 10, 1)).toISOString();
-const TO = new Date(Date.UTC(2026, 10, 1) + 2 * 3600_000).toISOString();
+const TO = new Date(Date.UTC(2026, 10, 1) + 10 * 60_000).toISOString();
 
 let p: Pipeline;
 let browser: Browser;
@@ -58,10 +58,9 @@ async function mintViewer(subject: string, filters?: Record<string, string>): Pr
 async function expectAccessible(page: Page, screen: string) {
   // Through DevTools, not a <script>: the page's CSP (script-src 'self') stays in force.
   await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: typeof axe }).axe.run(document, {
-      resultTypes: ['violations'],
-    });
+  // A string, evaluated in the page: this file compiles without the DOM typings.
+  const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
+    r.violations.map((v) => v.id + ': ' + v.help + ' (' + v.nodes.map((n) => n.target.join(' ')).join('; ') + ')'))`)) as string[];
     return r.violations.map(
       (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`,
     );
@@ -72,7 +71,7 @@ async function expectAccessible(page: Page, screen: string) {
 /** The screen in both themes, checked by axe in each, saved as docs/viewer/<name>-<theme>.png. */
 async function photograph(page: Page, name: string) {
   for (const theme of ['light', 'dark'] as const) {
-    await page.evaluate((t) => document.querySelector('audit-viewer')?.setAttribute('theme', t), theme);
+    await page.evaluate(`document.querySelector('audit-viewer').setAttribute('theme', '${theme}')`);
     await page.waitForTimeout(150);
     await expectAccessible(page, `${name} (${theme})`);
     await page.screenshot({ path: path.join(shots, `${name}-${theme}.png`) });
