@@ -61,10 +61,6 @@ async function expectAccessible(page: Page, screen: string) {
   // A string, evaluated in the page: this file compiles without the DOM typings.
   const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
     r.violations.map((v) => v.id + ': ' + v.help + ' (' + v.nodes.map((n) => n.target.join(' ')).join('; ') + ')'))`)) as string[];
-    return r.violations.map(
-      (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`,
-    );
-  });
   expect(violations, `axe on ${screen}`).toEqual([]);
 }
 
