@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uuidv7 } from '@audit/schema';
+import { type Browser, type BrowserContext, launchChromium, type Page } from '@audit/stack/chromium';
 import axe from 'axe-core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent, type Pipeline, postEvents, startPipeline, waitForCount } from '../e2e/pipeline.ts';
-import { launchChromium } from './browser.ts';
 
 /**
  * The viewer in a real headless Chromium against the real services: a viewer token opens the

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 
+export type { Browser, BrowserContext, Page } from 'playwright-core';
+
 /** Debian's Chromium: the tests and the bench drive it; nothing is downloaded by Playwright. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
