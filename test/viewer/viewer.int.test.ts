@@ -238,4 +238,37 @@ describe('the viewer in Chromium', () => {
     expect(direct.body.count).toBe(0);
     await page.close();
   });
+
+  it('serves the interactive API reference offline, with try-it against the running API', async () => {
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('requestfailed', (r) => problems.push(`${r.url()} failed`));
+    const external: string[] = [];
+    page.on(
+      'request',
+      (r) => !r.url().startsWith(p.query.url) && !r.url().startsWith('data:') && external.push(r.url()),
+    );
+    await page.goto(`${p.query.url}/docs`);
+    await expect.poll(() => page.locator('.opblock').count(), { timeout: 20_000 }).toBeGreaterThan(15);
+    const health = page.locator('#operations-default-get_healthz, .opblock-get:has-text("/healthz")').first();
+    await health.locator('.opblock-summary').click();
+    await health.getByRole('button', { name: 'Try it out' }).click();
+    await health.getByRole('button', { name: 'Execute' }).click();
+    await expect
+      .poll(() => health.locator('.live-responses-table tbody .response-col_status').first().textContent(), {
+        timeout: 20_000,
+      })
+      .toContain('200');
+    await page.screenshot({ path: path.join(shots, 'api-reference.png') });
+    expect(external).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+    // A known path with another method: 405 and Allow, not 404.
+    const res = await fetch(`${p.query.url}/events/0190a1b2-c3d4-7e5f-8a9b-000000000001`, {
+      method: 'DELETE',
+    });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
+import { allowedMethods } from './allowed-methods.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -61,9 +62,25 @@ export function createBaseApp(deps: BaseAppDeps): Hono {
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  app.notFound((c) =>
-    errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)),
-  );
+  // A known path asked with another method is a 405 naming the methods it takes, not a 404.
+  app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length > 0 && !allow.includes(c.req.method)) {
+      return errorResponse(
+        c,
+        new ApiError(
+          405,
+          'method_not_allowed',
+          `${c.req.method} is not allowed on ${c.req.path}`,
+          { allow },
+          {
+            Allow: allow.join(', '),
+          },
+        ),
+      );
+    }
+    return errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  });
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err);
     // Hono's own HTTPException (e.g. from bodyLimit) carries a status we keep.

@@ -1,6 +1,6 @@
+export { apiReference } from './api-reference.ts';
 export { type BaseAppDeps, type BaseVariables, createBaseApp } from './base-app.ts';
 export { clientIp } from './client-ip.ts';
-export { type DocsAppendix, type DocsSpec, renderDocsPage } from './docs-page.ts';
 export { ApiError, type ErrorBody, errorResponse } from './errors.ts';
 export { jsonBody } from './json-body.ts';
 export { createLogger, type Logger } from './logger.ts';
@@ -21,3 +21,4 @@ export {
   TokenBuckets,
 } from './rate-limit.ts';
 export { onShutdown, type RunningServer, startServer, type TlsFiles } from './server.ts';
+export { type StaticFilesOptions, staticFiles } from './static-files.ts';

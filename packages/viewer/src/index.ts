@@ -2,3 +2,11 @@
 import { fileURLToPath } from 'node:url';
 
 export const viewerDistDir = fileURLToPath(new URL('../dist/', import.meta.url));
+
+/**
+ * The page's Content-Security-Policy: scripts and styles only from the API's origin (the
+ * element styles itself through a constructed style sheet, which CSP does not block), API
+ * calls to the same origin, blob: for the export download.
+ */
+export const VIEWER_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data: blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -1,5 +1,5 @@
 import type { Auth } from '@audit/auth';
-import { createBaseApp, type HttpMetrics, type Logger, renderDocsPage, type TenantLimits } from '@audit/http';
+import { apiReference, createBaseApp, type HttpMetrics, type Logger, type TenantLimits } from '@audit/http';
 import type { EventPublisher } from '@audit/publisher';
 import type { Hono } from 'hono';
 import type { BodyLimits } from './body.ts';
@@ -34,17 +34,6 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.credentialRoutes) app.route('/', deps.credentialRoutes);
   addEventsRoute(app, deps);
   const doc = openApiDocument(deps.limits);
-  const html = renderDocsPage(doc, [
-    { title: 'Event schema', text: JSON.stringify(doc.components.schemas.Event, null, 2) },
-    {
-      title: 'Example',
-      text: `curl -X POST http://localhost:8080/login -H 'Content-Type: application/json' \\
-  -d '{"username":"acme-producer","password":"devpass"}'
-curl -X POST http://localhost:8080/events -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \\
-  -d '{"event_type":"customer.account.created","timestamp":"2026-01-02T03:04:05Z","user_id":"u-1","event_details":{"plan":"pro"}}'`,
-    },
-  ]);
-  app.get('/openapi.json', (c) => c.json(doc));
-  app.get('/docs', (c) => c.html(html));
+  apiReference(app, doc);
   return app;
 }

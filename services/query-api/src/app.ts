@@ -1,15 +1,16 @@
 import type { Auth } from '@audit/auth';
 import { type ClickHouseClient, eventsTable } from '@audit/clickhouse';
 import {
+  apiReference,
   createBaseApp,
   type HttpMetrics,
   type Logger,
   rateLimit,
-  renderDocsPage,
+  staticFiles,
   type TenantLimits,
 } from '@audit/http';
 import type { EventPublisher } from '@audit/publisher';
-import { viewerDistDir } from '@audit/viewer';
+import { VIEWER_CSP, viewerDistDir } from '@audit/viewer';
 import type { Hono } from 'hono';
 import { every } from 'hono/combine';
 import { cors } from 'hono/cors';
@@ -23,7 +24,6 @@ import { findEvent, getEvent } from './routes/get-event.ts';
 import { integrityRoutes } from './routes/integrity.ts';
 import { listEvents } from './routes/list-events.ts';
 import { eventStats } from './routes/stats.ts';
-import { uiRoutes } from './routes/ui.ts';
 import { mintViewerToken, readPins, viewerSession } from './routes/viewer.ts';
 
 export interface AppDeps {
@@ -94,10 +94,14 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', deps.auth.loginRoutes());
   if (deps.credentialRoutes) app.route('/', deps.credentialRoutes);
 
-  const docsHtml = renderDocsPage(openApiDocument);
-  app.get('/openapi.json', (c) => c.json(openApiDocument));
-  app.get('/docs', (c) => c.html(docsHtml));
-  uiRoutes(app, viewerDistDir);
+  apiReference(app, openApiDocument);
+  // The viewer (packages/viewer): its page and the embeddable element; Vite's assets/ are hashed.
+  staticFiles(app, {
+    prefix: '/ui',
+    root: viewerDistDir,
+    csp: VIEWER_CSP,
+    immutable: (rel) => rel.startsWith('assets/'),
+  });
 
   // After authentication: the bucket is the token's tenant; a viewer token's pins apply to every read.
   const read = every(

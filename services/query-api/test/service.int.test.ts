@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@audit/clickhouse';
 import { createClickHouse } from '@audit/clickhouse';
+import { expectOfflineReference } from '@audit/http/test-reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyError } from '../src/reader.ts';
 import { adminClient, cfg, dropTable, ensureTable, makeApp, newTenant, type TestApp } from './helpers.ts';
@@ -156,10 +157,7 @@ describe('service routes', () => {
       '/viewer/session',
       '/viewer/tokens',
     ]);
-    const docs = await t.app.request('/docs');
-    expect(docs.headers.get('content-type')).toContain('text/html');
-    const html = await docs.text();
-    for (const p of Object.keys(spec.paths)) expect(html).toContain(p);
+    await expectOfflineReference(t.app);
   });
 
   it('POST /login is mounted (404: no users configured here)', async () => {
