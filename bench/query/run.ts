@@ -16,7 +16,7 @@ import { createAuth } from '@audit/auth';
 import { createClickHouse } from '@audit/clickhouse';
 import { loadConfig, stackSchema } from '@audit/config';
 import { loadGeneratedTenant } from '../lib/generated-tenant.ts';
-import { latencySummary, printTable, type Row, round, writeResults } from '../lib/report.ts';
+import { latencySummary, printTable, type Row, writeResults } from '../lib/report.ts';
 
 const { values: args } = parseArgs({
   options: {
