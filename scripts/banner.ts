@@ -96,7 +96,9 @@ export function bannerLines(ctx: BannerContext): string[] {
     `ClickHouse  ${ctx.clickhouseUrl} (native :${ctx.clickhouseTcpPort}), read-only user ${ctx.readerUser}`,
   );
   for (const s of ctx.services) lines.push(`${s.name.padEnd(11)} ${s.url}`);
-  lines.push(`API docs    ${ctx.ingestUrl}/docs and ${ctx.queryUrl}/docs`);
+  lines.push(`API docs    ${ctx.ingestUrl}/docs and ${ctx.queryUrl}/docs (interactive, try-it)`);
+  // The fragment never reaches the server or its logs; the page keeps it in the tab only.
+  if (ctx.readToken) lines.push(`Viewer      ${ctx.queryUrl}/ui/#token=${ctx.readToken}`);
 
   lines.push('');
   if (ctx.demo === 'skipped') {
