@@ -142,7 +142,7 @@ function newestMtime(dir) {
  */
 function buildViewer(env) {
   const dir = path.join(root, 'packages', 'viewer');
-  const built = path.join(dir, 'dist', 'audit-viewer.js');
+  const built = path.join(dir, 'web', 'audit-viewer.js');
   const sources = Math.max(
     newestMtime(path.join(dir, 'src')),
     ...['index.html', 'vite.config.ts', 'package.json'].map((f) => fs.statSync(path.join(dir, f)).mtimeMs),

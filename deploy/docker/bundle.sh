@@ -31,9 +31,20 @@ entry="services/${service}/src/main.ts"
 # Directories beside src/ that the code opens through import.meta.url (see the header), as
 # <service>:<package directory>:<name>. test/deploy/compose.test.ts fails when code references one
 # that is not listed here.
-for entry in sink:packages/clickhouse:migrations; do
+# The query API serves the web viewer (packages/viewer, built by Vite into web/).
+if [ "$service" = query-api ]; then
+  pnpm --filter @audit/viewer exec vite build --logLevel warn
+fi
+for entry in sink:packages/clickhouse:migrations query-api:packages/viewer:web; do
   owner="${entry%%:*}"; rest="${entry#*:}"; from="${rest%%:*}"; dir="${rest#*:}"
   if [ "$owner" = "$service" ]; then
     cp -R "${from}/${dir}" "${out}/${dir}"
   fi
 done
+# Both APIs serve the interactive reference (/docs): Swagger UI's two files, which
+# packages/http finds at ../swagger-ui/ beside the bundle.
+case "$service" in ingest-api | query-api)
+  mkdir -p "${out}/swagger-ui"
+  cp packages/http/node_modules/swagger-ui-dist/swagger-ui.css packages/http/node_modules/swagger-ui-dist/swagger-ui-bundle.js "${out}/swagger-ui/"
+  ;;
+esac

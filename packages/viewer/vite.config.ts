@@ -8,7 +8,8 @@ export default defineConfig({
   base: './',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: 'dist',
+    // Not dist/: in the service image's bundle, ../web/ beside dist/main.js is where it is copied.
+    outDir: 'web',
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: true,

@@ -612,9 +612,15 @@ describe('the service image (deploy/docker/Dockerfile)', () => {
         }
       }
     }
-    expect([...wanted]).toEqual(['packages/clickhouse:migrations']);
-    // The sink applies the migrations at start-up; the other services never read them.
-    expect(shipped).toEqual(['sink:packages/clickhouse:migrations']);
+    expect([...wanted].sort()).toEqual([
+      'packages/clickhouse:migrations',
+      'packages/http:swagger-ui',
+      'packages/viewer:web',
+    ]);
+    // The sink applies the migrations at start-up; the query API serves the viewer.
+    expect(shipped).toEqual(['sink:packages/clickhouse:migrations', 'query-api:packages/viewer:web']);
+    // Swagger UI's files come from its package, for both APIs (/docs).
+    expect(bundle).toMatch(/ingest-api \| query-api\)\n\s+mkdir -p "\$\{out\}\/swagger-ui"/);
   });
 
   it('keeps machine-local files out of the build context', () => {

@@ -1,9 +1,19 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Hono } from 'hono';
 import { staticFiles } from './static-files.ts';
 
-const swaggerDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+/**
+ * Swagger UI's files: beside the bundle in the service image (deploy/docker/bundle.sh copies
+ * them to ../swagger-ui/), else from the swagger-ui-dist package.
+ */
+function swaggerDir(): string {
+  const bundled = fileURLToPath(new URL('../swagger-ui/', import.meta.url));
+  if (fs.existsSync(bundled)) return bundled;
+  return path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+}
 
 /** The page's only script of its own: a file, not inline, so the CSP needs no 'unsafe-inline' for scripts. */
 const INIT_JS = `window.ui = SwaggerUIBundle({
@@ -56,7 +66,7 @@ export function apiReference(app: Hono, doc: { info: { title: string } }): void 
   });
   staticFiles(app, {
     prefix: '/docs/assets',
-    root: swaggerDir,
+    root: swaggerDir(),
     only: ['swagger-ui.css', 'swagger-ui-bundle.js'],
     csp: CSP,
   });

@@ -1,7 +1,7 @@
-/** For the server side: where the built viewer is (`pnpm build` / bootstrap writes it). */
+/** For the server side: where the built viewer is (bootstrap and `pnpm build` write it; the image copies it). */
 import { fileURLToPath } from 'node:url';
 
-export const viewerDistDir = fileURLToPath(new URL('../dist/', import.meta.url));
+export const viewerDistDir = fileURLToPath(new URL('../web/', import.meta.url));
 
 /**
  * The page's Content-Security-Policy: scripts and styles only from the API's origin (the
