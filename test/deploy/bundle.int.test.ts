@@ -175,11 +175,20 @@ describe('service bundles as the image runs them', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('bundles each service into dist/main.js, with the sink’s migrations beside it', () => {
+  it('bundles each service into dist/main.js, with what it reads at run time beside it', () => {
     const files = (service: Name) =>
       (fs.readdirSync(path.join(work, service), { recursive: true }) as string[]).sort();
-    expect(files('ingest-api')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
-    expect(files('query-api')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
+    // Both APIs: Swagger UI's two files (/docs); the query API: the built viewer (/ui).
+    const swagger = ['swagger-ui', 'swagger-ui/swagger-ui-bundle.js', 'swagger-ui/swagger-ui.css'];
+    expect(files('ingest-api')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map', ...swagger]);
+    const queryFiles = files('query-api');
+    expect(queryFiles.filter((f) => !f.startsWith('web'))).toEqual([
+      'dist',
+      'dist/main.js',
+      'dist/main.js.map',
+      ...swagger,
+    ]);
+    expect(queryFiles).toEqual(expect.arrayContaining(['web/index.html', 'web/audit-viewer.js']));
     expect(files('sealer')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     const sinkFiles = files('sink');
     expect(sinkFiles.slice(0, 3)).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
@@ -249,6 +258,18 @@ describe('service bundles as the image runs them', () => {
     });
     expect(posted.status).toBe(202);
     expect(await posted.json()).toEqual({ accepted: 1, event_ids: [eventId], duplicates: [] });
+
+    // The bundles serve /docs and the viewer from the files beside them.
+    for (const [port, p, type] of [
+      [ingest.port, '/docs/assets/swagger-ui-bundle.js', 'text/javascript'],
+      [query.port, '/docs/assets/swagger-ui.css', 'text/css'],
+      [query.port, '/ui/', 'text/html'],
+      [query.port, '/ui/audit-viewer.js', 'text/javascript'],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${port}${p}`);
+      expect(res.status, p).toBe(200);
+      expect(res.headers.get('content-type'), p).toContain(type);
+    }
 
     const readerToken = await login(query.port, 'reader', 'pw-reader');
     let found: Response | undefined;

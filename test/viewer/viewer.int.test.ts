@@ -200,6 +200,43 @@ describe('the viewer in Chromium', () => {
     await page.close();
   });
 
+  it('works from the keyboard, and zooms the range by dragging across the histogram', async () => {
+    const token = await mintViewer('alice@example.com');
+    const page = await context.newPage();
+    await page.goto(`${p.query.url}/ui/?from=${FROM}&to=${TO}#token=${token}`);
+    await expect.poll(() => countOf(page), { timeout: 20_000 }).toBe(N);
+    // `/` focuses the filter field; in the list, ↓ ↓ Enter opens the third event; Esc closes it.
+    await page.locator('body').press('/');
+    expect(await page.evaluate(`document.querySelector('audit-viewer').shadowRoot.activeElement?.name`)).toBe(
+      'field',
+    );
+    const list = page.getByRole('listbox');
+    await list.focus();
+    await list.press('ArrowDown');
+    await list.press('j');
+    await list.press('Enter');
+    const third = await page.locator('.event-list [role=option]').nth(2).getAttribute('data-event-id');
+    await expect.poll(() => page.getByRole('dialog').locator('pre').textContent()).toContain(`${third}`);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    // Dragging over the first half of the chart narrows the range to it: fewer events, a fixed range in the URL.
+    const box = (await page.locator('.histogram .u-over').boundingBox())!;
+    await page.mouse.move(box.x + 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(() => countOf(page), { timeout: 20_000 }).toBeLessThan(N);
+    const url = new URL(page.url());
+    const from = Date.parse(url.searchParams.get('from')!);
+    const to = Date.parse(url.searchParams.get('to')!);
+    expect(to - from).toBeLessThan(Date.parse(TO) - Date.parse(FROM));
+    const want = await api<{ count: number }>(
+      `/events/stats?from=${encodeURIComponent(url.searchParams.get('from')!)}&to=${encodeURIComponent(url.searchParams.get('to')!)}`,
+    );
+    await expect.poll(() => countOf(page)).toBe(want.body.count);
+    await page.close();
+  });
+
   it('says what to do when nothing matches', async () => {
     const token = await mintViewer('alice@example.com');
     const page = await context.newPage();

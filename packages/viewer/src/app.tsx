@@ -358,12 +358,13 @@ function Viewer(props: AppProps) {
   const keyHandler = useRef(onKey);
   keyHandler.current = onKey;
   const rootRef = useRef<HTMLDivElement>(null);
+  // The full page (/ui) takes `/` from anywhere; an embedded viewer only while focus is in it.
   useEffect(() => {
-    const el = rootRef.current;
-    const on = (e: KeyboardEvent) => keyHandler.current(e);
+    const el: EventTarget | null = props.syncUrl ? document : rootRef.current;
+    const on = (e: Event) => keyHandler.current(e as KeyboardEvent);
     el?.addEventListener('keydown', on);
     return () => el?.removeEventListener('keydown', on);
-  }, [session.state]);
+  }, [session.state, props.syncUrl]);
 
   const knownPaths = useMemo(() => {
     const out = new Set<string>();
