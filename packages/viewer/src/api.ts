@@ -3,26 +3,10 @@
  * non-2xx answer becomes an `ApiFailure` holding the API's own error message, so a screen can
  * say what went wrong and what to do.
  */
+import type { AuditEvent } from '@audit/schema';
 import type { EventProof } from '@audit/tlog';
 
-export interface AuditEvent {
-  event_id: string;
-  event_type: string;
-  timestamp: string;
-  received_at: string;
-  tenant_id: string;
-  user_id: string;
-  source: string;
-  schema_version: number;
-  event_details: Record<string, unknown>;
-  actor_type?: string;
-  resource_type?: string;
-  resource_id?: string;
-  action?: string;
-  outcome?: string;
-  ip?: string;
-  user_agent?: string;
-}
+export type { AuditEvent } from '@audit/schema';
 
 export interface Page {
   events: AuditEvent[];
@@ -124,18 +108,4 @@ export function createClient(baseUrl: string, token: string, fetchImpl: typeof f
     exportBlob: async (params, format) =>
       (await call('/events/export', withExtra(params, { format }))).blob(),
   };
-}
-
-/** The claims of a JWT, read without verifying (display only: the API verifies every call). */
-export function tokenClaims(token: string): Record<string, unknown> | undefined {
-  const part = token.split('.')[1];
-  if (!part) return undefined;
-  try {
-    const b64 = part.replaceAll('-', '+').replaceAll('_', '/');
-    const text = new TextDecoder().decode(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
-    const claims: unknown = JSON.parse(text);
-    return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,14 +1,6 @@
 import { verifyEventProof } from '@audit/tlog';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import {
-  ApiFailure,
-  type AuditEvent,
-  type Client,
-  createClient,
-  type Group,
-  type Session,
-  tokenClaims,
-} from './api.ts';
+import { ApiFailure, type AuditEvent, type Client, createClient, type Group, type Session } from './api.ts';
 import { EventDrawer, type Verification } from './components/event-drawer.tsx';
 import { EventList } from './components/event-list.tsx';
 import { FACET_FIELDS, Facets } from './components/facets.tsx';
@@ -129,17 +121,7 @@ function Viewer(props: AppProps) {
     client
       .session()
       .then((value) => setSession({ state: 'ready', value }))
-      .catch((err) => {
-        const error = failure(err);
-        // A server without /viewer/session: the token's own claims say who it is.
-        if (error.status === 404) {
-          const claims = tokenClaims(props.token) ?? {};
-          setSession({
-            state: 'ready',
-            value: { subject: String(claims.sub ?? ''), tenant: '', scopes: [], filters: {} },
-          });
-        } else setSession({ state: 'error', error });
-      });
+      .catch((err) => setSession({ state: 'error', error: failure(err) }));
   }, [client]);
 
   // The URL mirrors the view: a bookmark or a shared link reopens the same screen.
