@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { invalidParameter, UUID_RE } from './filters/values.ts';
+import { invalidParameter, UUID_RE } from '@audit/filters';
 import type { Keyset } from './sql/build-query.ts';
 
 /** What a cursor is valid for: one tenant, one filter set, one order. */

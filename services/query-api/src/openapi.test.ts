@@ -1,7 +1,7 @@
 import { EVENT_COLUMNS, rowToEvent } from '@audit/clickhouse';
+import { FILTER_COLUMNS } from '@audit/filters';
 import { COMMON_FIELDS, DETAILS_NODE_TYPES, OPTIONAL_STRING_FIELDS } from '@audit/schema';
 import { describe, expect, it } from 'vitest';
-import { FILTER_COLUMNS } from './filters/fields.ts';
 import { openApiDocument } from './openapi.ts';
 
 const eventDoc = openApiDocument.components.schemas.AuditEvent as {

@@ -1,10 +1,9 @@
 import { loginPathDoc } from '@audit/auth';
 import { adminPathsDoc, tokenPathDoc } from '@audit/credentials';
+import { FILTER_COLUMNS, MAX_CONDITIONS, MAX_IN_VALUES, MAX_VALUE_LENGTH, OPERATORS } from '@audit/filters';
 import { ERROR_SCHEMA, errorResponseDoc, operationalPathsDoc } from '@audit/http';
 import { auditEventSchema, DETAILS_NODE_TYPES, MAX_DETAILS_PATH_LENGTH } from '@audit/schema';
 import { z } from 'zod';
-import { FILTER_COLUMNS } from './filters/fields.ts';
-import { MAX_CONDITIONS, MAX_IN_VALUES, MAX_VALUE_LENGTH, OPERATORS } from './filters/parse.ts';
 import { integrityPaths } from './integrity-openapi.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './routes/options.ts';
 import { DEFAULT_TOP, MAX_STATS_ROWS, MAX_TOP } from './routes/stats.ts';

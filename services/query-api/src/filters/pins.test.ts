@@ -1,6 +1,6 @@
+import { parseRequest } from '@audit/filters';
 import { describe, expect, it } from 'vitest';
 import { buildListQuery } from '../sql/build-query.ts';
-import { parseRequest } from './parse.ts';
 import { parsePins, withPins } from './pins.ts';
 
 const own = (qs: string) => parseRequest(new URLSearchParams(qs).entries(), ['limit', 'cursor']);

@@ -1,5 +1,4 @@
-import { type Filters, type ParsedRequest, parseRequest } from './parse.ts';
-import { invalidParameter } from './values.ts';
+import { type Filters, invalidParameter, type ParsedRequest, parseRequest } from '@audit/filters';
 
 /**
  * A viewer token's pinned filters (`Principal.pins`), parsed with the same parser as every

@@ -1,8 +1,8 @@
 import type { EventRow } from '@audit/clickhouse';
+import { invalidParameter } from '@audit/filters';
 import type { Context } from 'hono';
 import { noteRead } from '../access-log.ts';
 import { csvHeader, rowToCsv, rowToNdjson } from '../events.ts';
-import { invalidParameter } from '../filters/values.ts';
 import { buildExportQuery, selectsOnlyAccessRecords } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { parseBounded, parseFor, parseOrder } from './options.ts';

@@ -1,8 +1,8 @@
 import { type EventRow, rowToEvent } from '@audit/clickhouse';
+import { invalidParameter, UUID_RE } from '@audit/filters';
 import { ApiError } from '@audit/http';
 import type { Context } from 'hono';
 import { noteRead } from '../access-log.ts';
-import { invalidParameter, UUID_RE } from '../filters/values.ts';
 import { buildGetQuery } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { searchEntries } from './options.ts';

@@ -1,4 +1,5 @@
 import { tupleArrayParam } from '@audit/clickhouse';
+import { invalidParameter, UUID_RE } from '@audit/filters';
 import { ApiError } from '@audit/http';
 import {
   consistencyProof,
@@ -12,7 +13,6 @@ import {
 } from '@audit/tlog';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { noteRead } from '../access-log.ts';
-import { invalidParameter, UUID_RE } from '../filters/values.ts';
 import type { Reader } from '../reader.ts';
 import { searchEntries } from './options.ts';
 

@@ -1,7 +1,6 @@
+import { invalidParameter, parseIntInRange, parseRequest } from '@audit/filters';
 import type { Context } from 'hono';
-import { parseRequest } from '../filters/parse.ts';
 import { withPins } from '../filters/pins.ts';
-import { invalidParameter, parseIntInRange } from '../filters/values.ts';
 import type { Order } from '../sql/build-query.ts';
 
 export const MAX_PAGE = 1000;

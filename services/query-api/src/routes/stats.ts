@@ -1,7 +1,6 @@
+import { fromClickHouseTime, invalidParameter, resolveField } from '@audit/filters';
 import type { Context } from 'hono';
 import { noteRead } from '../access-log.ts';
-import { resolveField } from '../filters/fields.ts';
-import { fromClickHouseTime, invalidParameter } from '../filters/values.ts';
 import { buildStatsQuery, type Interval, selectsOnlyAccessRecords } from '../sql/build-query.ts';
 import type { RouteDeps } from './deps.ts';
 import { parseBounded, parseFor } from './options.ts';

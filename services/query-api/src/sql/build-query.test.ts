@@ -1,6 +1,6 @@
 import { EVENT_COLUMNS } from '@audit/clickhouse';
+import { parseRequest } from '@audit/filters';
 import { describe, expect, it } from 'vitest';
-import { parseRequest } from '../filters/parse.ts';
 import {
   buildGetQuery,
   buildListQuery,

@@ -1,8 +1,6 @@
 import { EVENT_COLUMNS } from '@audit/clickhouse';
+import { type Condition, type Field, type Filters, parseNumber } from '@audit/filters';
 import { isReservedEventType, RESERVED_EVENT_TYPE_PREFIX } from '@audit/schema';
-import type { Field } from '../filters/fields.ts';
-import type { Condition, Filters } from '../filters/parse.ts';
-import { parseNumber } from '../filters/values.ts';
 import { Params } from './params.ts';
 
 /** SQL text plus the values of its placeholders, for `client.query({query, query_params})`. */

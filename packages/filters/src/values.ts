@@ -57,7 +57,8 @@ export function parseNumber(text: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+// One UUID syntax for the contract and the filters.
+export { UUID_RE } from '@audit/schema';
 
 /** A non-negative integer within `max` (e.g. `limit`), or undefined. */
 export function parseIntInRange(text: string, min: number, max: number): number | undefined {
