@@ -1,4 +1,5 @@
 export { type ColumnType, DETAILS_PREFIX, FILTER_COLUMNS, type Field, resolveField } from './fields.ts';
+export { compileMatcher, type Matcher } from './match.ts';
 export {
   ACCESS_RECORDS,
   type AccessRecords,
@@ -13,6 +14,7 @@ export {
   type ParsedRequest,
   parseRequest,
 } from './parse.ts';
+export { parseStreamFilter, type StreamFilter } from './stream-filter.ts';
 export {
   fromClickHouseTime,
   invalidParameter,
