@@ -48,6 +48,7 @@ export async function createBenchTopic(kafka: Kafka, label: string, partitions =
         tenantPrefix: `${topic}.t.`,
         sinkGroup: BENCH_GROUP_PREFIX,
         sealerGroup: BENCH_GROUP_PREFIX,
+        streamerGroup: BENCH_GROUP_PREFIX,
       }),
     );
   } finally {

@@ -8,7 +8,7 @@ import {
 
 export type { ClickHouseClient, ClickHouseSettings };
 
-export type ClickHouseRole = 'writer' | 'reader' | 'sealer' | 'keys' | 'access' | 'admin';
+export type ClickHouseRole = 'writer' | 'reader' | 'sealer' | 'keys' | 'streamer' | 'access' | 'admin';
 
 type Creds = Pick<
   StackConfig,
@@ -22,6 +22,8 @@ type Creds = Pick<
   | 'CLICKHOUSE_SEALER_PASSWORD'
   | 'CLICKHOUSE_KEYS_USER'
   | 'CLICKHOUSE_KEYS_PASSWORD'
+  | 'CLICKHOUSE_STREAMER_USER'
+  | 'CLICKHOUSE_STREAMER_PASSWORD'
   | 'CLICKHOUSE_ACCESS_USER'
   | 'CLICKHOUSE_ACCESS_PASSWORD'
   | 'CLICKHOUSE_ADMIN_USER'
@@ -43,6 +45,7 @@ export function createClickHouse(
     reader: [cfg.CLICKHOUSE_READER_USER, cfg.CLICKHOUSE_READER_PASSWORD],
     sealer: [cfg.CLICKHOUSE_SEALER_USER, cfg.CLICKHOUSE_SEALER_PASSWORD],
     keys: [cfg.CLICKHOUSE_KEYS_USER, cfg.CLICKHOUSE_KEYS_PASSWORD],
+    streamer: [cfg.CLICKHOUSE_STREAMER_USER, cfg.CLICKHOUSE_STREAMER_PASSWORD],
     access: [cfg.CLICKHOUSE_ACCESS_USER, cfg.CLICKHOUSE_ACCESS_PASSWORD],
     admin: [cfg.CLICKHOUSE_ADMIN_USER, cfg.CLICKHOUSE_ADMIN_PASSWORD],
   };

@@ -67,6 +67,12 @@ export const stackSchema = z.object({
   CLICKHOUSE_KEYS_USER: env.str('audit_keys'),
   CLICKHOUSE_KEYS_PASSWORD: env.str('keys-dev-password'),
   /**
+   * User of the streamer (docs/streams.md): reads the streams' definitions and writes their status
+   * and test results in `audit_control`; no access to the trail or the credentials.
+   */
+  CLICKHOUSE_STREAMER_USER: env.str('audit_streamer'),
+  CLICKHOUSE_STREAMER_PASSWORD: env.str('streamer-dev-password'),
+  /**
    * User the management API creates tenant analysts with (CREATE USER/ROLE/ROW POLICY, and
    * SELECT on the trail only to pass on). It reads no rows itself.
    */

@@ -23,6 +23,7 @@ export const SERVICE_PRINCIPALS = {
   sink: { username: 'audit-sink', devPassword: 'sink-dev-password' },
   sealer: { username: 'audit-sealer', devPassword: 'sealer-dev-password' },
   query: { username: 'audit-query', devPassword: 'query-dev-password' },
+  streamer: { username: 'audit-streamer', devPassword: 'streamer-dev-password' },
 } as const;
 
 /** Topic names the ACLs refer to (the stack config's). */
@@ -36,6 +37,8 @@ export interface AclTopics {
   /** Consumer groups, PREFIXED: `audit-sink` also covers e.g. `audit-sink-blue`. */
   sinkGroup: string;
   sealerGroup: string;
+  /** Prefix of the streamer's groups: one per stream, `<prefix><stream_id>`. */
+  streamerGroup: string;
 }
 
 const { READ, WRITE } = Op;
@@ -63,7 +66,8 @@ function allow(
 /**
  * Least privilege per service: ingest and the query API write the events topic; the sink reads
  * the events topic and every tenant topic (prefixed) in its group and writes the DLQ and leaves;
- * the sealer reads the leaves in its group and writes the checkpoints. READ and WRITE imply
+ * the sealer reads the leaves in its group and writes the checkpoints; the streamer reads what the
+ * sink reads, in its own groups (one per stream), and writes nothing. READ and WRITE imply
  * DESCRIBE (metadata, listing the topic). No IDEMPOTENT_WRITE on the cluster: since Kafka 3.0
  * (KIP-679) WRITE on a topic is enough for an idempotent producer's InitProducerId, and nobody
  * uses transactions. Nobody but the admin may create topics or change ACLs: the deployment
@@ -81,6 +85,9 @@ export function serviceAcls(t: AclTopics, p = SERVICE_PRINCIPALS): AclEntry[] {
     allow(p.sealer.username, TOPIC, t.leaves, READ),
     allow(p.sealer.username, GROUP, t.sealerGroup, READ, PREFIXED),
     allow(p.sealer.username, TOPIC, t.checkpoints, WRITE),
+    allow(p.streamer.username, TOPIC, t.events, READ),
+    allow(p.streamer.username, TOPIC, t.tenantPrefix, READ, PREFIXED),
+    allow(p.streamer.username, GROUP, t.streamerGroup, READ, PREFIXED),
   ];
 }
 

@@ -15,7 +15,7 @@ export function aclTopicsOf(
     | 'KAFKA_CHECKPOINTS_TOPIC'
     | 'KAFKA_TENANT_TOPIC_PREFIX'
   >,
-  groups: { sink?: string; sealer?: string } = {},
+  groups: { sink?: string; sealer?: string; streamer?: string } = {},
 ): AclTopics {
   return {
     events: cfg.KAFKA_TOPIC,
@@ -25,6 +25,7 @@ export function aclTopicsOf(
     tenantPrefix: cfg.KAFKA_TENANT_TOPIC_PREFIX,
     sinkGroup: groups.sink ?? 'audit-sink',
     sealerGroup: groups.sealer ?? 'audit-sealer',
+    streamerGroup: groups.streamer ?? 'audit-streamer.',
   };
 }
 

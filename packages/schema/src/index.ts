@@ -40,6 +40,7 @@ export {
 } from './limits.ts';
 export { normalizeEvent, serializeEvent } from './normalize.ts';
 export { type ParseJsonResult, parseJson } from './parse-json.ts';
+export { tenantTopicProblem } from './producer.ts';
 export { futureProblem, retentionDaysProblem, retentionProblem } from './retention.ts';
 export { textProblem } from './text.ts';
 export { normalizeTimestamp, timestampMs } from './timestamp.ts';

@@ -1,5 +1,5 @@
 import { eventKey, type StoredEventRow, type StoredIdentity, toRow } from '@audit/clickhouse';
-import { type AuditEvent, isReservedEventType, retentionProblem, validateKafkaMessage } from '@audit/schema';
+import { type AuditEvent, retentionProblem, tenantTopicProblem, validateKafkaMessage } from '@audit/schema';
 import type { DlqReason } from './dlq.ts';
 import type { Held } from './held.ts';
 
@@ -76,30 +76,11 @@ export function validate(msg: Held, ctx: MessageContext): MessageResult<AuditEve
   return v.ok ? ok(v.event) : dlq(v.reason, v.issues);
 }
 
-/**
- * A tenant's own topic carries that tenant's events only: its principal can write nothing else,
- * and the tenant_id inside must agree, or one tenant could plant events in another's trail. System
- * event types (`audit.*`) come from the services on the events topic, never from a tenant.
- */
+/** A tenant topic's message must be that tenant's own, and not a service record (tenantTopicProblem). */
 export function checkProducer(event: AuditEvent, ctx: MessageContext): MessageResult<AuditEvent> {
   if (ctx.topicTenant === undefined) return ok(event);
-  if (event.tenant_id !== ctx.topicTenant) {
-    return dlq('tenant_mismatch', [
-      {
-        path: 'tenant_id',
-        message: `tenant_id ${JSON.stringify(event.tenant_id)} on the topic of tenant ${JSON.stringify(ctx.topicTenant)}`,
-      },
-    ]);
-  }
-  if (isReservedEventType(event.event_type)) {
-    return dlq('reserved_type', [
-      {
-        path: 'event_type',
-        message: `event_type ${JSON.stringify(event.event_type)} is reserved for the service's own records`,
-      },
-    ]);
-  }
-  return ok(event);
+  const problem = tenantTopicProblem(event, ctx.topicTenant);
+  return problem ? dlq(problem.reason, [problem.issue]) : ok(event);
 }
 
 /**
