@@ -5,7 +5,7 @@ import { unauthorized } from './errors.ts';
 export const TENANT_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** `admin`: the management API (`/admin/*`), held only by operator keys (docs/credentials.md). */
-export const SCOPES = ['events:write', 'events:read', 'admin'] as const;
+export const SCOPES = ['events:write', 'events:read', 'streams:manage', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling: the token's subject, the one tenant it may touch, and what it may do. */

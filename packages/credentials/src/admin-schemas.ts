@@ -5,7 +5,7 @@ import { ANALYST_NAME_RE } from './analysts.ts';
 /** Operator keys (scope `admin`) belong to this reserved tenant; no real tenant may take the name. */
 export const OPERATOR_TENANT = 'operator';
 /** Scopes a tenant key may hold; `admin` only on operator keys. */
-export const TENANT_KEY_SCOPES = ['events:write', 'events:read'] as const;
+export const TENANT_KEY_SCOPES = ['events:write', 'events:read', 'streams:manage'] as const;
 const MAX_KEY_LIFETIME_SECONDS = 5 * 365 * 86_400;
 
 export const createTenantBody = z.strictObject({

@@ -118,6 +118,11 @@ export interface DestinationSecrets {
   signing?: SigningSecret[];
   token?: string;
   api_key?: string;
+  /**
+   * A webhook secret rotation: the previous sealed box (the API cannot open it) and until when
+   * its signing secrets still sign (epoch ms).
+   */
+  previous?: { box: string; until: number };
 }
 
 type Strip<T, K extends string> = Omit<T, K>;

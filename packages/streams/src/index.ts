@@ -38,6 +38,7 @@ export {
   checkPublicKey,
   generateStreamsKeyPair,
   openSecret,
+  openSecrets,
   type StreamsKeyPair,
   sealSecret,
 } from './secrets.ts';

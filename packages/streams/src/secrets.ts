@@ -9,6 +9,7 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
+import type { DestinationSecrets, SigningSecret } from './destinations.ts';
 
 /**
  * Destination secrets (webhook signing secrets, Splunk and Datadog tokens) are sealed to the
@@ -98,4 +99,26 @@ export function checkPublicKey(text: string): void {
 /** Throws unless `text` is a usable private key (config validation). */
 export function checkPrivateKey(text: string): void {
   privateKeyOf(text);
+}
+
+/** Rotations chained deeper than this are cut (their secrets expired long ago in practice). */
+const MAX_PREVIOUS = 8;
+
+/**
+ * A stream's secrets, opened: a rotation's previous box is opened too and its signing secrets
+ * appended (newest first) with the rotation's end as their `until`; expired ones are dropped.
+ */
+export function openSecrets(privateKeyText: string, sealed: string, nowMs: number): DestinationSecrets {
+  const own = JSON.parse(openSecret(privateKeyText, sealed)) as DestinationSecrets;
+  const signing: SigningSecret[] = [...(own.signing ?? [])];
+  let previous = own.previous;
+  for (let depth = 0; previous && previous.until > nowMs && depth < MAX_PREVIOUS; depth++) {
+    const older = JSON.parse(openSecret(privateKeyText, previous.box)) as DestinationSecrets;
+    const until = previous.until;
+    for (const s of older.signing ?? [])
+      signing.push({ secret: s.secret, until: Math.min(s.until ?? until, until) });
+    previous = older.previous;
+  }
+  const { previous: _, ...rest } = own;
+  return { ...rest, ...(own.signing ? { signing } : {}) };
 }

@@ -24,6 +24,7 @@ import { findEvent, getEvent } from './routes/get-event.ts';
 import { integrityRoutes } from './routes/integrity.ts';
 import { listEvents } from './routes/list-events.ts';
 import { eventStats } from './routes/stats.ts';
+import { type StreamRouteDeps, streamRoutes } from './routes/streams.ts';
 import { mintViewerToken, readPins, viewerSession } from './routes/viewer.ts';
 
 export interface AppDeps {
@@ -53,6 +54,8 @@ export interface AppDeps {
   };
   /** Requests/s per tenant on the data endpoints (docs/limits.md); absent: unlimited. */
   tenantLimits?: TenantLimits;
+  /** The log streams API (docs/streams.md); absent: no /streams routes. */
+  streams?: Omit<StreamRouteDeps, 'accessLog'>;
 }
 
 /** The query API's routes, wired to the given dependencies (nothing global, so tests build many). */
@@ -132,5 +135,12 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
   app.get('/viewer/session', read, viewerSession());
+  if (deps.streams) {
+    const manage = every(
+      deps.auth.require('streams:manage'),
+      ...(deps.tenantLimits ? [rateLimit(deps.tenantLimits.requests, (c) => c.get('principal').tenant)] : []),
+    );
+    streamRoutes(app, manage, { ...deps.streams, accessLog: deps.accessLog });
+  }
   return app;
 }

@@ -2,6 +2,7 @@ import { authConfigSchema } from '@audit/auth';
 import { checkTlsPair, env, loadConfig, rateLimitSchema, stackSchema, tlsSchema } from '@audit/config';
 import { credentialsConfigSchema } from '@audit/credentials';
 import { kafkaAuthSchema, SERVICE_PRINCIPALS } from '@audit/kafka';
+import { checkPublicKey, streamsPolicySchema } from '@audit/streams';
 import { z } from 'zod';
 
 /** `scheme://host[:port]` exactly as a browser sends it in `Origin`: no path, no trailing slash. */
@@ -55,6 +56,27 @@ export const queryConfigSchema = stackSchema
       .pipe(
         z.array(z.string().regex(ORIGIN_RE, 'must be origins like https://app.example.com, comma-separated')),
       ),
+    /**
+     * The streamer's X25519 public key (base64 SPKI; `pnpm streams:keygen`): log stream secrets are
+     * sealed to it on arrival, and this API can never read them back. Unset: /streams answers 501.
+     */
+    STREAMS_SECRETS_PUBLIC_KEY: z
+      .string()
+      .default('')
+      .refine((k) => {
+        if (k === '') return true;
+        try {
+          checkPublicKey(k);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be the base64 SPKI of an X25519 public key (pnpm streams:keygen)'),
+    /** Log streams a tenant may have. */
+    QUERY_STREAMS_MAX_PER_TENANT: env.int(20, 1, 1000),
+    /** How long `POST /streams/{id}/test` waits for the streamer's delivery before answering 202. */
+    QUERY_STREAM_TEST_WAIT_MS: env.int(15_000, 0, 60_000),
+    ...streamsPolicySchema.shape,
     ...rateLimitSchema({ requestsPerSecond: 50, requestsBurst: 100 }).shape,
     ...tlsSchema.shape,
   });

@@ -1,8 +1,9 @@
 import { createClickHouse } from '@audit/clickhouse';
 import { tlsFiles } from '@audit/config';
-import { startApiAuth } from '@audit/credentials';
+import { CONTROL_DATABASE, startApiAuth } from '@audit/credentials';
 import { createLogger, createMetrics, createTenantLimits, onShutdown, startServer } from '@audit/http';
 import { serviceKafka } from '@audit/kafka';
+import { networkPolicy, StreamStore } from '@audit/streams';
 import { createAccessLog, recordAdminActions } from './access-log.ts';
 import { createApp } from './app.ts';
 import { loadQueryConfig } from './config.ts';
@@ -33,6 +34,14 @@ const { auth, credentials, limits } = await startApiAuth(config, {
   admin: true,
 });
 const tenantLimits = createTenantLimits(limits, metrics.registry);
+// Stream definitions live beside the credentials (the keys user's database), never in the trail's.
+const control = createClickHouse(config, 'keys');
+const streamStore = new StreamStore(control, CONTROL_DATABASE);
+if (config.STREAMS_SECRETS_PUBLIC_KEY !== '') {
+  await streamStore
+    .ensureSchema()
+    .catch((err: unknown) => logger.warn({ err: String(err) }, 'stream tables not created yet'));
+}
 const app = createApp({
   logger,
   metrics,
@@ -41,6 +50,14 @@ const app = createApp({
   accessLog,
   tenantLimits,
   credentialRoutes: credentials.routes(auth, { admin: true, recordAction: recordAdminActions(accessLog) }),
+  streams: {
+    store: streamStore,
+    publicKey: config.STREAMS_SECRETS_PUBLIC_KEY,
+    policy: networkPolicy(config),
+    maxPerTenant: config.QUERY_STREAMS_MAX_PER_TENANT,
+    testWaitMs: config.QUERY_STREAM_TEST_WAIT_MS,
+    statusLiveMs: 60_000,
+  },
   config,
 });
 const server = await startServer(app.fetch, { port: config.PORT, host: config.HOST, tls: tlsFiles(config) });
@@ -51,5 +68,6 @@ onShutdown(logger, async () => {
   await server.close();
   await accessLog.close();
   await credentials.close();
+  await control.close();
   await clickhouse.close();
 });

@@ -7,7 +7,7 @@ import {
   type DestinationSecrets,
   type NetworkPolicy,
   nextVersion,
-  openSecret,
+  openSecrets,
   type StatusRow,
   type StreamRecord,
   type StreamStore,
@@ -85,7 +85,7 @@ export class Registry {
   }
 
   private secretsOf(s: StreamRecord): DestinationSecrets {
-    return JSON.parse(openSecret(this.deps.options.secretsKey, s.secrets)) as DestinationSecrets;
+    return openSecrets(this.deps.options.secretsKey, s.secrets, Date.now());
   }
 
   private senderFor(s: StreamRecord) {
@@ -143,6 +143,8 @@ export class Registry {
   private async start(s: StreamRecord): Promise<void> {
     const o = this.deps.options;
     const stats = this.statsOf(s.stream_id);
+    // A resumed stream gets its full time again before another suspension.
+    stats.failingSinceMs = undefined;
     try {
       const { filters } = parseStreamFilter(s.filter);
       const runner = new StreamRunner({
