@@ -21,6 +21,8 @@ export interface SyslogReceiver {
   port: number;
   /** PEM the streamer must trust: rsyslogd's self-signed certificate. */
   ca: string;
+  /** rsyslogd's own process id (not its watcher's), for tests that check it is gone. */
+  pid: number;
   /** Every message rsyslogd wrote so far, as it parsed it. */
   messages(): SyslogMessage[];
   records(): ReceivedRecords;
@@ -77,6 +79,7 @@ export async function startSyslogReceiver(): Promise<SyslogReceiver> {
     host: '127.0.0.1',
     port,
     ca: cert.ca,
+    pid: Number(fs.readFileSync(files.pid, 'utf8').trim()),
     messages,
     records: () => {
       const ledger = new Ledger();
