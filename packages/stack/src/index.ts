@@ -10,4 +10,5 @@ export {
   userKafka,
 } from './kafka-auth.ts';
 export { freePort, type PrivateStack, startPrivateStack } from './private-stack.ts';
+export { ensureRsyslog, RSYSLOGD } from './rsyslog.ts';
 export { stackDown, stackReset, stackStatus, stackUp } from './stack.ts';
