@@ -7,7 +7,7 @@ import { freePort } from '@audit/stack';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TEST_JWT_SECRET = 'e2e-test-secret-0123456789abcdef0123456789';
 
-export type ServiceName = 'ingest-api' | 'sink' | 'query-api' | 'sealer';
+export type ServiceName = 'ingest-api' | 'sink' | 'query-api' | 'sealer' | 'streamer';
 
 /** One service running as its own OS process, so tests can SIGKILL and restart it. */
 export interface ServiceProcess {

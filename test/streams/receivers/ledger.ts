@@ -20,6 +20,8 @@ export interface ReceivedRecords {
   firstArrival(): AuditEvent[];
   /** Every tenant_id accepted: a destination must see only its own tenant's events. */
   tenants(): Set<string>;
+  /** event_id → Date.now() when it first arrived: delivery latency is measured on these. */
+  firstArrivalAt(): Map<string, number>;
 }
 
 /** The bookkeeping every receiver shares; a receiver decides what to accept, the ledger counts. */
@@ -28,13 +30,17 @@ export class Ledger {
   #rejections: Rejection[] = [];
   #counts = new Map<string, number>();
   #first: AuditEvent[] = [];
+  #firstAt = new Map<string, number>();
 
   /** One accepted request carrying `events`, in the order they were sent. */
   accept(events: AuditEvent[]): void {
     this.#deliveries++;
     for (const event of events) {
       const seen = this.#counts.get(event.event_id) ?? 0;
-      if (seen === 0) this.#first.push(event);
+      if (seen === 0) {
+        this.#first.push(event);
+        this.#firstAt.set(event.event_id, Date.now());
+      }
       this.#counts.set(event.event_id, seen + 1);
     }
   }
@@ -48,6 +54,7 @@ export class Ledger {
     for (const r of this.#rejections) rejected[r.reason] = (rejected[r.reason] ?? 0) + 1;
     const first = [...this.#first];
     const counts = new Map(this.#counts);
+    const firstAt = new Map(this.#firstAt);
     return {
       deliveries: this.#deliveries,
       rejected,
@@ -55,6 +62,7 @@ export class Ledger {
       events: () => new Map(counts),
       firstArrival: () => [...first],
       tenants: () => new Set(first.map((e) => e.tenant_id)),
+      firstArrivalAt: () => new Map(firstAt),
     };
   }
 }
