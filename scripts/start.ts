@@ -1,11 +1,11 @@
 /**
  * `npm start` (after scripts/bootstrap.mjs): the whole product on this machine. Starts the local
- * Kafka + ClickHouse stack and the four services (ingest API, query API, sink, sealer), waits until each is healthy, loads the demo
+ * Kafka + ClickHouse stack and the five services (ingest API, query API, sink, sealer, streamer), waits until each is healthy, loads the demo
  * data (scripts/demo-data.ts) unless `--no-demo`, and prints addresses, dev users, tokens and
  * example queries (scripts/banner.ts). Ctrl-C stops the services and the stack (data is kept).
  *
  * Ports: the stack's come from packages/config (KAFKA_BROKERS, CLICKHOUSE_URL, …), the services'
- * from INGEST_PORT, QUERY_PORT, SINK_PORT and SEALER_PORT (defaults 8080, 8081, 8082, 8083).
+ * from INGEST_PORT, QUERY_PORT, SINK_PORT, SEALER_PORT and STREAMER_PORT (defaults 8080–8084).
  *
  * The sealer signs with a key generated once into the stack directory (scripts/dev-signing-key.ts)
  * and writes its witness file there too; SEALER_SIGNING_KEY / SEALER_SIGNING_KEY_FILE override it.
@@ -21,6 +21,7 @@ import { bannerLines, EXAMPLE_TENANT } from './banner.ts';
 import { type DemoLoad, loadDemo, login } from './demo-data.ts';
 import { devAdminKey } from './dev-admin-key.ts';
 import { devSigningKey } from './dev-signing-key.ts';
+import { devStreamsKey } from './dev-streams-key.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,6 +31,9 @@ const devEnv: Record<string, string> = {
   AUTH_USERS_FILE: path.join(root, 'deploy/local/dev-users.json'),
   QUERY_CURSOR_SECRET: 'dev-only-cursor-secret-0123456789abcdef',
   LOG_LEVEL: 'warn',
+  // A laptop's log streams go to receivers on the laptop (docs/streams.md): never in production.
+  STREAMS_ALLOW_PRIVATE_NETWORKS: 'true',
+  STREAMS_ALLOW_PLAINTEXT: 'true',
 };
 
 const portsSchema = stackSchema.pick({}).extend({
@@ -37,6 +41,7 @@ const portsSchema = stackSchema.pick({}).extend({
   QUERY_PORT: env.port(8081),
   SINK_PORT: env.port(8082),
   SEALER_PORT: env.port(8083),
+  STREAMER_PORT: env.port(8084),
 });
 
 /**
@@ -97,6 +102,7 @@ async function main() {
     { name: 'query-api', port: ports.QUERY_PORT },
     { name: 'sink', port: ports.SINK_PORT },
     { name: 'sealer', port: ports.SEALER_PORT },
+    { name: 'streamer', port: ports.STREAMER_PORT },
   ].map((s) => ({ ...s, url: `http://127.0.0.1:${s.port}` }));
 
   let stopping = false;
@@ -128,6 +134,13 @@ async function main() {
     // The first operator key, unless the environment names one.
     const adminKey = process.env.ADMIN_BOOTSTRAP_KEY_FILE ? undefined : devAdminKey(cfg.STACK_DIR);
     const queryEnv: Record<string, string> = adminKey ? { ADMIN_BOOTSTRAP_KEY_FILE: adminKey.file } : {};
+    // Log streams: the secrets are sealed to the streamer's key, unless the environment names one.
+    let streamerEnv: Record<string, string> = {};
+    if (!process.env.STREAMER_SECRETS_KEY && !process.env.STREAMER_SECRETS_KEY_FILE) {
+      const streamsKey = devStreamsKey(cfg.STACK_DIR);
+      streamerEnv = { STREAMER_SECRETS_KEY_FILE: streamsKey.file };
+      queryEnv.STREAMS_SECRETS_PUBLIC_KEY = streamsKey.publicKey;
+    }
 
     const t1 = performance.now();
     for (const s of services) {
@@ -140,6 +153,7 @@ async function main() {
             ...devEnv,
             ...(s.name === 'sealer' ? sealerEnv : {}),
             ...(s.name === 'query-api' ? queryEnv : {}),
+            ...(s.name === 'streamer' ? streamerEnv : {}),
             ...process.env,
             PORT: String(s.port),
           },
