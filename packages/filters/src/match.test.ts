@@ -226,6 +226,9 @@ describe('common columns', () => {
     expect(one('event_id[prefix]', '0190f1e2-7c')(event())).toBe(true);
     expect(one('event_id[prefix]', '0190F1E2')(event())).toBe(false);
     expect(one('event_id[prefix]', '')(event())).toBe(true);
+    // The stored UUID's text is lower-case whatever case the event carried.
+    expect(one('event_id[prefix]', '0190f1e2')(event({ event_id: ID.toUpperCase() }))).toBe(true);
+    expect(one('event_id', ID)(event({ event_id: ID.toUpperCase() }))).toBe(true);
   });
 
   it('schema_version compares as an integer', () => {
