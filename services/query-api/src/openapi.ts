@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { integrityPaths } from './integrity-openapi.ts';
 import { DEFAULT_PAGE, MAX_PAGE } from './routes/options.ts';
 import { DEFAULT_TOP, MAX_STATS_ROWS, MAX_TOP } from './routes/stats.ts';
+import { streamPaths } from './streams-openapi.ts';
 import { viewerPaths } from './viewer-openapi.ts';
 
 const error = errorResponseDoc;
@@ -250,6 +251,7 @@ export const openApiDocument = {
       },
     },
     ...viewerPaths,
+    ...streamPaths,
     ...loginPathDoc(),
     ...tokenPathDoc(),
     ...adminPathsDoc(),
