@@ -253,7 +253,7 @@ export function streamRoutes(app: Hono, guard: MiddlewareHandler, deps: StreamRo
         if (body.token !== undefined || body.api_key !== undefined) {
           throw new ApiError(
             400,
-            'invalid_body',
+            'invalid_request',
             'a webhook’s secret is generated here: send only grace_seconds',
           );
         }
@@ -270,12 +270,12 @@ export function streamRoutes(app: Hono, guard: MiddlewareHandler, deps: StreamRo
       }
       case 'splunk':
         if (body.token === undefined)
-          throw new ApiError(400, 'invalid_body', 'send the new HEC token as token');
+          throw new ApiError(400, 'invalid_request', 'send the new HEC token as token');
         secrets = { token: body.token };
         break;
       case 'datadog':
         if (body.api_key === undefined)
-          throw new ApiError(400, 'invalid_body', 'send the new API key as api_key');
+          throw new ApiError(400, 'invalid_request', 'send the new API key as api_key');
         secrets = { api_key: body.api_key };
         break;
       default:
