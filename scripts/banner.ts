@@ -117,7 +117,8 @@ export function bannerLines(ctx: BannerContext): string[] {
 
   lines.push('');
   lines.push('Dev users (password "devpass"): acme-producer, globex-producer (events:write);');
-  lines.push('                                 acme-analyst, globex-analyst (events:read)');
+  lines.push('                                 acme-analyst, globex-analyst (events:read);');
+  lines.push('                                 acme-streams (streams:manage: log streams, docs/streams.md)');
   if (ctx.adminKeyFile) {
     lines.push(`Operator key (tenants and API keys, POST /admin/*): ${ctx.adminKeyFile}; a token for it:`);
     lines.push(

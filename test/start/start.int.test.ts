@@ -9,13 +9,14 @@ import { freePort, loadLocalStackConfig, stackDown, stackStatus } from '@audit/s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BannerContext, EXAMPLE_TENANT, exampleQueries, verifyCommand } from '../../scripts/banner.ts';
 import { DEMO_TENANTS, type DemoEvent, demoEvents, loadDemo } from '../../scripts/demo-data.ts';
+import { startWebhookReceiver } from '../streams/receivers/index.ts';
 import { root, runStart, type StartProcess, shellEnv, warnings } from './harness.ts';
 
 const run = promisify(execFile);
 
 /**
  * `npm start` from nothing: a stack directory of its own and free ports for Kafka, ClickHouse
- * and the four services (the shared stack keeps the default ports), so this is a first start
+ * and the five services (the shared stack keeps the default ports), so this is a first start
  * on a fresh machine: Kafka formats its storage, creates the topics and loads the consumer
  * offsets topic while the services connect.
  */
@@ -38,6 +39,7 @@ describe('npm start on a fresh stack', () => {
       QUERY_PORT: String(await freePort()),
       SINK_PORT: String(await freePort()),
       SEALER_PORT: String(await freePort()),
+      STREAMER_PORT: String(await freePort()),
       STACK_DIR: stackDir,
     };
     env = shellEnv(ports);
@@ -231,6 +233,43 @@ describe('npm start on a fresh stack', () => {
       weeks.set(key, w);
     }
     expect(rows).toEqual([...weeks].sort().map(([week, w]) => ({ week, ...w })));
+
+    // Log streams from the first start: the dev user acme-streams makes a webhook stream to a
+    // receiver on this machine and a test delivery goes through the streamer (docs/streams.md).
+    const rx = await startWebhookReceiver({ secrets: [] });
+    try {
+      const login = await fetch(`${urls.query}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'acme-streams', password: 'devpass' }),
+      });
+      const { token: streamsToken } = (await login.json()) as { token: string };
+      const call = async (method: string, p: string, body?: unknown) => {
+        const res = await fetch(`${urls.query}${p}`, {
+          method,
+          headers: { authorization: `Bearer ${streamsToken}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+      };
+      const made = await call('POST', '/streams', {
+        name: 'first five minutes',
+        destination: { type: 'webhook', url: rx.url, ca: rx.ca },
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      rx.setSecrets([made.body.signing_secret as string]);
+      const tested = await call('POST', `/streams/${made.body.stream_id}/test`);
+      expect(tested.body).toMatchObject({ done: true, ok: true });
+      expect(
+        rx
+          .records()
+          .firstArrival()
+          .map((e) => e.event_type),
+      ).toContain('audit.stream.test');
+      expect((await call('DELETE', `/streams/${made.body.stream_id}`)).status).toBe(204);
+    } finally {
+      await rx.close();
+    }
     expect(rows.length).toBeGreaterThanOrEqual(3);
 
     // The printed verify command, as pasted, once acme's log covers the demo: every event verifies.
