@@ -71,6 +71,13 @@ describe('the streams API', () => {
       [{ name: 'x', filter: 'nosuchfield=1', destination: hook }, 'invalid_filter'],
       [{ name: 'x', filter: 'details.amount[gt]=abc', destination: hook }, 'invalid_filter'],
       [{ name: '', destination: hook }, 'invalid_request'],
+      [
+        {
+          name: 'x',
+          destination: { ...hook, ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' },
+        },
+        'invalid_request',
+      ],
       [{ name: 'x', destination: hook, batch: { max_events: 100_000 } }, 'invalid_request'],
     ] as const) {
       const r = await post(body);

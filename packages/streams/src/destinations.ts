@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -29,11 +30,21 @@ const httpUrl = z
   }, 'must be an http(s) URL without credentials in it');
 
 /** Extra trusted CA certificates (PEM) for a destination with a private CA. */
-const ca = z
-  .string()
-  .max(MAX_CA)
-  .refine((s) => s.includes('-----BEGIN CERTIFICATE-----'), 'must be PEM certificates')
-  .optional();
+const PEM_BLOCK_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every block parses as an X.509 certificate: a bad CA is refused here, not at each connection. */
+function isPemCertificates(text: string): boolean {
+  const blocks = text.match(PEM_BLOCK_RE) ?? [];
+  if (blocks.length === 0) return false;
+  try {
+    for (const b of blocks) new X509Certificate(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ca = z.string().max(MAX_CA).refine(isPemCertificates, 'must be PEM certificates').optional();
 
 const hostname = z
   .string()

@@ -120,7 +120,7 @@ export class Registry {
     for (const [id, r] of this.running) {
       const s = wanted.get(id);
       const topic = s ? this.tenantTopicOf(s) : undefined;
-      if (!s || s.version !== r.version || topic !== r.tenantTopic) {
+      if (!s || s.version !== r.version || topic !== r.tenantTopic || r.runner.dead) {
         this.running.delete(id);
         stops.push(r.runner.stop());
       }

@@ -54,9 +54,15 @@ export class StreamRunner {
   private readonly abort = new AbortController();
   private readonly log: Logger;
   private suspending = false;
+  private crashed = false;
 
   constructor(private readonly deps: RunnerDeps) {
     this.log = deps.logger.child({ stream_id: deps.stream.stream_id, tenant_id: deps.stream.tenant_id });
+  }
+
+  /** The consumer crashed and will not restart itself. */
+  get dead(): boolean {
+    return this.crashed;
   }
 
   get topics(): string[] {
@@ -79,6 +85,13 @@ export class StreamRunner {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    // kafkajs restarts after retriable errors itself; after any other the consumer is gone and the
+    // registry must start the stream again, or it would stop delivering without a word.
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart) return;
+      this.crashed = true;
+      this.log.error({ err: String(e.payload.error) }, 'stream consumer crashed; restarting it');
+    });
     await consumer.connect();
     for (const topic of this.topics) await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
