@@ -206,8 +206,8 @@ describe('deploy/local/dev-users.json', () => {
     users = await loadUsers(DEV_USERS);
   });
 
-  it('has the four documented dev users with password devpass', async () => {
-    expect(users.size).toBe(4);
+  it('has the five documented dev users with password devpass', async () => {
+    expect(users.size).toBe(5);
     expect(await users.check('acme-producer', 'devpass')).toEqual({
       subject: 'acme-producer',
       tenant: 'acme',
@@ -227,6 +227,11 @@ describe('deploy/local/dev-users.json', () => {
       subject: 'globex-analyst',
       tenant: 'globex',
       scopes: ['events:read'],
+    });
+    expect(await users.check('acme-streams', 'devpass')).toEqual({
+      subject: 'acme-streams',
+      tenant: 'acme',
+      scopes: ['streams:manage'],
     });
     expect(await users.check('acme-analyst', 'devpass ')).toBeUndefined();
   });

@@ -131,7 +131,8 @@ describe('service routes', () => {
       paths: Record<string, unknown>;
     };
     expect(spec.openapi).toBe('3.1.0');
-    // /oauth/token and /admin/* are mounted by main.ts from @audit/credentials (test/e2e/tenancy).
+    // /oauth/token and /admin/* are mounted by main.ts from @audit/credentials (test/e2e/tenancy),
+    // /streams/* by main.ts with its stream store (test/streams/manage.int.test.ts).
     expect(Object.keys(spec.paths).sort()).toEqual([
       '/admin/keys/{key_id}',
       '/admin/keys/{key_id}/revoke',
@@ -154,6 +155,13 @@ describe('service routes', () => {
       '/metrics',
       '/oauth/token',
       '/readyz',
+      '/streams',
+      '/streams/{stream_id}',
+      '/streams/{stream_id}/pause',
+      '/streams/{stream_id}/resume',
+      '/streams/{stream_id}/secret',
+      '/streams/{stream_id}/test',
+      '/streams/{stream_id}/tests/{test_id}',
       '/viewer/session',
       '/viewer/tokens',
     ]);
