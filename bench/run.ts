@@ -2,7 +2,7 @@
  * Benchmarks against ceilings measured in the same run, on the local stack (Kafka 127.0.0.1:9092,
  * ClickHouse 127.0.0.1:8123; started if down, never stopped). A script, not a test; never in CI.
  *
- *   pnpm bench [--stages ingest,sink,freshness,query,kafka-clients,seal,viewer] [--events N]
+ *   pnpm bench [--stages ingest,sink,freshness,query,kafka-clients,seal,viewer,streams] [--events N]
  *              [--concurrency a,b] [--seconds S] [--quick] [--profile]
  *              [--shapes json1,json100,json1000,ndjson1000]
  *
@@ -21,6 +21,7 @@ import { kafkaClientsStage } from './stages/kafka-clients.ts';
 import { queryStage } from './stages/query.ts';
 import { sealStage } from './stages/seal.ts';
 import { sinkStage } from './stages/sink.ts';
+import { streamsStage } from './stages/streams.ts';
 import { viewerStage } from './stages/viewer.ts';
 
 const STAGES: Record<string, Stage> = {
@@ -31,11 +32,12 @@ const STAGES: Record<string, Stage> = {
   query: queryStage,
   seal: sealStage,
   viewer: viewerStage,
+  streams: streamsStage,
 };
 
 const { values: args } = parseArgs({
   options: {
-    stages: { type: 'string', default: 'ingest,kafka-clients,sink,freshness,query,seal,viewer' },
+    stages: { type: 'string', default: 'ingest,kafka-clients,sink,freshness,query,seal,viewer,streams' },
     events: { type: 'string' },
     concurrency: { type: 'string' },
     seconds: { type: 'string' },
@@ -48,7 +50,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(
-    'pnpm bench [--stages ingest,kafka-clients,sink,freshness,query,seal,viewer] [--events N] [--concurrency a,b] [--seconds S] [--quick] [--profile] [--shapes json1,json100,json1000,ndjson1000]',
+    'pnpm bench [--stages ingest,kafka-clients,sink,freshness,query,seal,viewer,streams] [--events N] [--concurrency a,b] [--seconds S] [--quick] [--profile] [--shapes json1,json100,json1000,ndjson1000]',
   );
   process.exit(0);
 }

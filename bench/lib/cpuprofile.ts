@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { round } from './report.ts';
 
 interface ProfileNode {
@@ -78,4 +79,20 @@ export function summarizeCpuProfile(file: string, top = 20): ProfileSummary {
     ),
   ];
   return { totalMs: round(total / 1000, 0), functions, modules, lines };
+}
+
+/**
+ * `--cpu-prof` writes one profile per thread, and tsx runs its loader on a worker thread: the
+ * main thread's profile is the largest one.
+ */
+export function mainThreadProfile(dir: string): string | undefined {
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => path.join(dir, f))
+      .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const BENCH_JWT_SECRET = 'bench-jwt-secret-0123456789abcdef0123456789';
 export const BENCH_CURSOR_SECRET = 'bench-cursor-secret-0123456789abcdef012345';
 
-export type ServiceName = 'ingest-api' | 'sink' | 'query-api' | 'sealer';
+export type ServiceName = 'ingest-api' | 'sink' | 'query-api' | 'sealer' | 'streamer';
 
 export interface RunningService {
   name: ServiceName;
@@ -17,6 +17,8 @@ export interface RunningService {
   logFile: string;
   /** Peak resident set size so far (VmHWM), in MB. */
   peakRssMb(): number;
+  /** CPU seconds (user + system) used so far; NaN once it is gone. */
+  cpuSeconds(): number;
   /** SIGTERM (graceful: flush, commit, and write a --cpu-prof profile), SIGKILL after 20 s. */
   stop(): Promise<void>;
 }
@@ -26,6 +28,22 @@ export function peakRssMb(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Math.round(Number(m[1]) / 1024) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU seconds (user + system) a live process has used, from /proc (Linux); NaN once it is gone.
+ * A per-event cost that contention on a shared box moves far less than a rate.
+ */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of /proc/<pid>/stat, in clock ticks (USER_HZ, 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }
@@ -104,6 +122,7 @@ export async function startService(
     pid,
     logFile,
     peakRssMb: peak,
+    cpuSeconds: () => cpuSeconds(pid),
     async stop() {
       peak();
       if (child.exitCode !== null || child.signalCode !== null) return;

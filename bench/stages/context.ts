@@ -16,7 +16,7 @@ export interface StageContext {
   seconds?: number;
   /** --shapes: ingest request shapes to run (json1, json100, json1000, ndjson1000); all by default. */
   shapes?: string[];
-  /** --profile: run the ingest child with --cpu-prof and summarize it. */
+  /** --profile: run the ingest child (ingest stage) or the streamer (streams stage) with --cpu-prof and summarize it. */
   profile: boolean;
   brokers: string[];
   /** The admin's SCRAM-SHA-512 credential, for the clients that are not kafkajs (ceilings). */

@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { summarizeCpuProfile } from '../lib/cpuprofile.ts';
+import { mainThreadProfile, summarizeCpuProfile } from '../lib/cpuprofile.ts';
 import {
   avgValueBytes,
   contentType,
@@ -195,20 +194,4 @@ export async function ingestStage(ctx: StageContext): Promise<StageResult> {
       topic: topic.topic,
     },
   };
-}
-
-/**
- * `--cpu-prof` writes one profile per thread, and tsx runs its loader on a worker thread: the
- * main thread's profile is the largest one.
- */
-function mainThreadProfile(dir: string): string | undefined {
-  try {
-    return fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith('.cpuprofile'))
-      .map((f) => path.join(dir, f))
-      .sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
-  } catch {
-    return undefined;
-  }
 }
