@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ingestConfigSchema } from '../services/ingest-api/src/config.ts';
 import { queryConfigSchema } from '../services/query-api/src/config.ts';
 import { sinkConfigSchema } from '../services/sink/src/config.ts';
+import { streamerConfigSchema } from '../services/streamer/src/config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DOC = path.join(root, 'docs/operations.md');
@@ -27,6 +28,7 @@ const SERVICES: { name: string; schema: SchemaLike }[] = [
   { name: 'ingest-api', schema: ingestConfigSchema },
   { name: 'sink', schema: sinkConfigSchema },
   { name: 'query-api', schema: queryConfigSchema },
+  { name: 'streamer', schema: streamerConfigSchema },
 ];
 
 /** Where options are declared, each with a doc comment: shared first, then per service. */
@@ -38,9 +40,11 @@ const SOURCES = [
   'packages/auth/src/config.ts',
   'packages/credentials/src/config.ts',
   'packages/kafka/src/auth.ts',
+  'packages/streams/src/network-policy.ts',
   'services/ingest-api/src/config.ts',
   'services/sink/src/config.ts',
   'services/query-api/src/config.ts',
+  'services/streamer/src/config.ts',
 ];
 
 /** Read outside the zod schemas. */

@@ -10,6 +10,7 @@ import {
 import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
 import { queryConfigSchema } from '../../services/query-api/src/config.ts';
 import { sinkConfigSchema } from '../../services/sink/src/config.ts';
+import { streamerConfigSchema } from '../../services/streamer/src/config.ts';
 import { registeredMetrics } from './metrics-catalog.ts';
 
 const doc = fs.readFileSync(DOC, 'utf8');
@@ -25,11 +26,12 @@ describe('docs/operations.md', () => {
       ...Object.keys(ingestConfigSchema.shape),
       ...Object.keys(sinkConfigSchema.shape),
       ...Object.keys(queryConfigSchema.shape),
+      ...Object.keys(streamerConfigSchema.shape),
     ]);
     for (const k of keys) expect(table, k).toMatch(new RegExp(`^\\| \`${k}\` +\\|`, 'm'));
     expect(table).toMatch(/\| `QUERY_CURSOR_SECRET` +\| query-api +\| \*\*required\*\* +\|/);
     expect(table).toMatch(
-      /\| `PORT` +\| all +\| `8080` \(sink: `8082`\) \(query-api: `8081`\) +\| HTTP port\. +\|/,
+      /\| `PORT` +\| all +\| `8080` \(sink: `8082`\) \(query-api: `8081`\) \(streamer: `8084`\) +\| HTTP port\. +\|/,
     );
   });
 
