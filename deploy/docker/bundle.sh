@@ -5,7 +5,7 @@
 #   <out-dir>/migrations/             data the service reads at run time relative to its source
 #                                      (sink: @audit/clickhouse's `new URL('../migrations/', import.meta.url)`,
 #                                      which in the bundle resolves beside dist/)
-#   deploy/docker/bundle.sh <ingest-api|query-api|sink|sealer> <out-dir>
+#   deploy/docker/bundle.sh <ingest-api|query-api|sink|sealer|streamer> <out-dir>
 # Runs in the image build (deploy/docker/Dockerfile) and on a workstation, from the repo root.
 # ESBUILD overrides the esbuild binary (default: the one on PATH).
 set -eu

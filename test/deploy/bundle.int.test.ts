@@ -29,7 +29,7 @@ const compose = parse(read('docker-compose.yml'), { merge: true }) as {
 };
 const stack = stackSchema.parse(process.env);
 
-const SERVICES = ['ingest-api', 'sink', 'query-api', 'sealer'] as const;
+const SERVICES = ['ingest-api', 'sink', 'query-api', 'sealer', 'streamer'] as const;
 type Name = (typeof SERVICES)[number];
 
 /** The esbuild the repository already has (through tsx), pinned to the Dockerfile's version. */
@@ -190,6 +190,7 @@ describe('service bundles as the image runs them', () => {
     ]);
     expect(queryFiles).toEqual(expect.arrayContaining(['web/index.html', 'web/audit-viewer.js']));
     expect(files('sealer')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
+    expect(files('streamer')).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     const sinkFiles = files('sink');
     expect(sinkFiles.slice(0, 3)).toEqual(['dist', 'dist/main.js', 'dist/main.js.map']);
     expect(sinkFiles.filter((f) => f.startsWith('migrations/'))).toEqual(
@@ -218,6 +219,27 @@ describe('service bundles as the image runs them', () => {
     });
     expect(env.SEALER_SIGNING_KEY_FILE).toBe('/run/secrets/sealer-signing-key');
     expect(r.stderr).toContain('SEALER_SIGNING_KEY_FILE: cannot read /run/secrets/sealer-signing-key');
+    expect(r.status).toBe(1);
+  });
+
+  // Likewise the streamer (test/streams runs it end to end): every module loads, and it reads
+  // its private key where compose mounts it.
+  it('the streamer bundle loads and refuses to start without the mounted private key', async () => {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...imageEnv('streamer', 0),
+      ...Object.fromEntries(
+        Object.entries(compose.services.streamer!.environment).map(([k, v]) => [k, interpolate(String(v))]),
+      ),
+    };
+    const r = spawnSync(process.execPath, entrypoint.slice(1), {
+      cwd: path.join(work, 'streamer'),
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(env.STREAMER_SECRETS_KEY_FILE).toBe('/run/secrets/streamer-secrets-key');
+    expect(r.stderr).toContain('STREAMER_SECRETS_KEY_FILE: cannot read /run/secrets/streamer-secrets-key');
     expect(r.status).toBe(1);
   });
 

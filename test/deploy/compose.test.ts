@@ -25,6 +25,7 @@ import { ingestConfigSchema } from '../../services/ingest-api/src/config.ts';
 import { queryConfigSchema } from '../../services/query-api/src/config.ts';
 import { sealerConfigSchema } from '../../services/sealer/src/config.ts';
 import { sinkConfigSchema } from '../../services/sink/src/config.ts';
+import { streamerConfigSchema } from '../../services/streamer/src/config.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (rel: string) => fs.readFileSync(path.join(root, rel), 'utf8');
@@ -131,12 +132,13 @@ function finalStage(dockerfile: string, buildArgs: Record<string, string>) {
   };
 }
 
-const core = ['kafka', 'kafka-init', 'clickhouse', 'ingest-api', 'sink', 'query-api', 'sealer'];
+const core = ['kafka', 'kafka-init', 'clickhouse', 'ingest-api', 'sink', 'query-api', 'sealer', 'streamer'];
 const apps = {
   'ingest-api': { schema: ingestConfigSchema, port: 8080, portKey: 'PORT', hostKey: 'HOST' },
   'query-api': { schema: queryConfigSchema, port: 8081, portKey: 'PORT', hostKey: 'HOST' },
   sink: { schema: sinkConfigSchema, port: 8082, portKey: 'PORT', hostKey: 'HOST' },
   sealer: { schema: sealerConfigSchema, port: 8083, portKey: 'PORT', hostKey: 'HOST' },
+  streamer: { schema: streamerConfigSchema, port: 8084, portKey: 'PORT', hostKey: 'HOST' },
 } as const;
 type AppName = keyof typeof apps;
 const appNames = Object.keys(apps) as AppName[];
@@ -163,6 +165,7 @@ describe('docker-compose.yml services', () => {
       'query-api': ['127.0.0.1:8081:8081'],
       sink: ['127.0.0.1:8082:8082'],
       sealer: ['127.0.0.1:8083:8083'],
+      streamer: ['127.0.0.1:8084:8084'],
       prometheus: ['127.0.0.1:9090:9090'],
       grafana: ['127.0.0.1:3000:3000'],
     });
@@ -207,11 +210,17 @@ describe('docker-compose.yml services', () => {
         clickhouse: 'service_healthy',
         sink: 'service_healthy',
       },
+      streamer: {
+        kafka: 'service_healthy',
+        'kafka-init': 'service_completed_successfully',
+        clickhouse: 'service_healthy',
+      },
       prometheus: {
         'ingest-api': 'service_healthy',
         'query-api': 'service_healthy',
         sink: 'service_healthy',
         sealer: 'service_healthy',
+        streamer: 'service_healthy',
       },
       grafana: { prometheus: 'service_healthy' },
     });
@@ -378,6 +387,7 @@ describe('Kafka authentication in compose (the local stack’s, packages/stack/s
       'ingest-api': SERVICE_PRINCIPALS.ingest,
       sink: SERVICE_PRINCIPALS.sink,
       sealer: SERVICE_PRINCIPALS.sealer,
+      streamer: SERVICE_PRINCIPALS.streamer,
       // The query API publishes the records of reads (docs/access-audit.md).
       'query-api': SERVICE_PRINCIPALS.query,
     };
@@ -428,6 +438,7 @@ describe('ClickHouse in compose', () => {
       'CLICKHOUSE_OPERATOR_PASSWORD',
       'CLICKHOUSE_READER_PASSWORD',
       'CLICKHOUSE_SEALER_PASSWORD',
+      'CLICKHOUSE_STREAMER_PASSWORD',
       'CLICKHOUSE_WRITER_PASSWORD',
     ]);
     const passwords = Object.keys(env)
@@ -438,6 +449,7 @@ describe('ClickHouse in compose', () => {
     expect(env.CLICKHOUSE_WRITER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_WRITER_PASSWORD);
     expect(env.CLICKHOUSE_READER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_READER_PASSWORD);
     expect(env.CLICKHOUSE_SEALER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_SEALER_PASSWORD);
+    expect(env.CLICKHOUSE_STREAMER_PASSWORD).toBe(stackDefaults.CLICKHOUSE_STREAMER_PASSWORD);
     expect(env.CLICKHOUSE_KEYS_PASSWORD).toBe(stackDefaults.CLICKHOUSE_KEYS_PASSWORD);
     expect(env.CLICKHOUSE_ACCESS_PASSWORD).toBe(stackDefaults.CLICKHOUSE_ACCESS_PASSWORD);
     expect(env.CLICKHOUSE_OPERATOR_PASSWORD).toBe(stackDefaults.CLICKHOUSE_OPERATOR_PASSWORD);
@@ -507,6 +519,7 @@ describe('the four services in compose', () => {
           sink: ['CLICKHOUSE_WRITER_USER'],
           'query-api': ['CLICKHOUSE_READER_USER', 'CLICKHOUSE_KEYS_USER', 'CLICKHOUSE_ACCESS_USER'],
           sealer: ['CLICKHOUSE_SEALER_USER'],
+          streamer: ['CLICKHOUSE_STREAMER_USER'],
         }[name],
       );
     });
@@ -541,8 +554,26 @@ describe('the four services in compose', () => {
     expect(read('docker-compose.yml')).toContain(
       'pnpm tsx services/sealer/src/keygen.ts audit-log.local .local/compose/sealer-signing.key',
     );
-    expect(Object.keys(compose.secrets ?? {})).toEqual(['sealer-signing-key']);
+    expect(Object.keys(compose.secrets ?? {})).toEqual(['sealer-signing-key', 'streamer-secrets-key']);
     expect((sealer as { deploy?: { replicas?: number } }).deploy?.replicas ?? 1).toBe(1);
+  });
+});
+
+describe('the streamer in compose', () => {
+  it('gives the streamer its private key as a secret file and the query API only the public key', () => {
+    const streamer = svc('streamer');
+    const env = environment(streamer);
+    expect(env).not.toHaveProperty('STREAMER_SECRETS_KEY');
+    expect(streamer.secrets).toEqual(['streamer-secrets-key']);
+    expect(env.STREAMER_SECRETS_KEY_FILE).toBe('/run/secrets/streamer-secrets-key');
+    expect(compose.secrets?.['streamer-secrets-key']?.file).toBe('./.local/compose/streamer-secrets.key');
+    expect(read('scripts/streams-keygen.ts')).toContain(
+      "path.join('.local', 'compose', 'streamer-secrets.key')",
+    );
+    expect(read('docker-compose.yml')).toContain('pnpm streams:keygen --compose');
+    const query = environment(svc('query-api'));
+    expect(query).toHaveProperty('STREAMS_SECRETS_PUBLIC_KEY');
+    expect(query).not.toHaveProperty('STREAMER_SECRETS_KEY');
   });
 });
 
@@ -645,6 +676,7 @@ describe('observability profile', () => {
       'query-api': ['/metrics', 'query-api:8081'],
       sink: ['/metrics', 'sink:8082'],
       sealer: ['/metrics', 'sealer:8083'],
+      streamer: ['/metrics', 'streamer:8084'],
     });
     expect(svc('prometheus').volumes).toContain('./deploy/prometheus:/etc/prometheus:ro');
   });

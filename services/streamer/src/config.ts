@@ -67,9 +67,14 @@ export type StreamerConfig = z.infer<typeof streamerConfigSchema>;
 /** The private key text from the setting or its file; '' when neither is set. */
 export function secretsKey(cfg: StreamerConfig): string {
   if (cfg.STREAMER_SECRETS_KEY !== '') return cfg.STREAMER_SECRETS_KEY;
-  if (cfg.STREAMER_SECRETS_KEY_FILE !== '')
+  if (cfg.STREAMER_SECRETS_KEY_FILE === '') return '';
+  try {
     return fs.readFileSync(cfg.STREAMER_SECRETS_KEY_FILE, 'utf8').trim();
-  return '';
+  } catch (err) {
+    throw new Error(
+      `STREAMER_SECRETS_KEY_FILE: cannot read ${cfg.STREAMER_SECRETS_KEY_FILE}: ${(err as Error).message}`,
+    );
+  }
 }
 
 export function loadStreamerConfig(source: Record<string, string | undefined> = process.env): StreamerConfig {
