@@ -149,13 +149,22 @@ describe('the streams API', () => {
   });
 
   it('a test delivery goes through the streamer and says what the destination answered', async () => {
-    const ok = await s.api<{ ok: boolean; done: boolean; test_id: string }>(
+    // The receiver may still be finishing the stream's first connection on a loaded machine: a
+    // test delivery is one attempt, so a failed one is asked again (at most twice) and each
+    // answer is kept for the message.
+    const answers: unknown[] = [];
+    let ok = await s.api<{ ok: boolean; done: boolean; test_id: string; error?: string }>(
       a,
       'POST',
       `/streams/${streamId}/test`,
     );
-    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    expect(ok.body).toMatchObject({ done: true, ok: true });
+    for (let i = 0; i < 2 && !(ok.status === 200 && ok.body.ok); i++) {
+      answers.push(ok.body);
+      await new Promise((r) => setTimeout(r, 1000));
+      ok = await s.api(a, 'POST', `/streams/${streamId}/test`);
+    }
+    expect(ok.status, JSON.stringify([...answers, ok.body])).toBe(200);
+    expect(ok.body, JSON.stringify(answers)).toMatchObject({ done: true, ok: true });
     expect(
       rx
         .records()
