@@ -67,14 +67,13 @@ export async function startSyslogReceiver(): Promise<SyslogReceiver> {
     throw err;
   }
 
-  const messages = (): SyslogMessage[] =>
-    fs.existsSync(files.messages)
-      ? fs
-          .readFileSync(files.messages, 'utf8')
-          .split('\n')
-          .filter((line) => line !== '')
-          .map((line) => JSON.parse(line) as SyslogMessage)
-      : [];
+  // rsyslog may be midway through writing a line: only lines it has ended are read.
+  const messages = (): SyslogMessage[] => {
+    if (!fs.existsSync(files.messages)) return [];
+    const lines = fs.readFileSync(files.messages, 'utf8').split('\n');
+    lines.pop();
+    return lines.filter((line) => line !== '').map((line) => JSON.parse(line) as SyslogMessage);
+  };
   return {
     host: '127.0.0.1',
     port,
